@@ -1,0 +1,101 @@
+package org.modernbert.conformance;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.URISyntaxException;
+import java.net.URL;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.zip.GZIPInputStream;
+
+/**
+ * The reference fixtures bundled with this module (copied from the project's shared fixtures, see
+ * {@code fixtures/README.md}): tiny model folders with golden outputs of an independent float64
+ * implementation of transformers, and tokenizer cases from HF {@code tokenizers}. Model folders are
+ * real directories so they can be memory-mapped; from a jar they are extracted once to a temp dir.
+ */
+public final class ReferenceFixtures {
+    /** Causal-LM fixtures with forward and greedy goldens. */
+    public static final List<String> CAUSAL_LM_MODELS = List.of("tiny-mbd", "tiny-mbd-bf16", "tiny-mbd-f16");
+    public static final String CLASSIFIER_MODEL = "tiny-mbd-cls";
+    public static final String END_TO_END_MODEL = "tiny-mbd-e2e";
+
+    private static final Map<String, String[]> FILES = Map.of(
+            "tiny-mbd", new String[]{"config.json", "model.safetensors", "golden.json.gz"},
+            "tiny-mbd-bf16", new String[]{"config.json", "model.safetensors", "golden.json.gz"},
+            "tiny-mbd-f16", new String[]{"config.json", "model.safetensors", "golden.json.gz"},
+            "tiny-mbd-cls", new String[]{"config.json", "model.safetensors", "golden.json"},
+            "tiny-mbd-e2e", new String[]{"config.json", "model.safetensors", "golden.json", "generation_config.json",
+                    "tokenizer.json", "tokenizer_config.json"});
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Map<String, Path> EXTRACTED = new ConcurrentHashMap<>();
+
+    private ReferenceFixtures() {
+    }
+
+    /** A fixture model folder (config.json, model.safetensors, golden file, ...). */
+    public static Path modelDir(String name) {
+        String[] files = FILES.get(name);
+        if (files == null) {
+            throw new IllegalArgumentException("no fixture model '" + name + "'; known: " + FILES.keySet());
+        }
+        return EXTRACTED.computeIfAbsent(name, n -> folder("fixtures/models/" + n, files));
+    }
+
+    /** The folder of the tokenizer fixture (tokenizer.json, tokenizer_config.json, cases.jsonl). */
+    public static Path tokenizerDir() {
+        return EXTRACTED.computeIfAbsent("tokenizer:modernbert-style", n -> folder("fixtures/tokenizers/modernbert-style",
+                new String[]{"tokenizer.json", "tokenizer_config.json", "cases.jsonl"}));
+    }
+
+    /** The golden outputs of a fixture model, parsed. */
+    public static JsonNode golden(String name) {
+        Path dir = modelDir(name);
+        Path gz = dir.resolve("golden.json.gz");
+        try {
+            if (Files.exists(gz)) {
+                try (InputStream in = new GZIPInputStream(Files.newInputStream(gz))) {
+                    return JSON.readTree(in);
+                }
+            }
+            return JSON.readTree(dir.resolve("golden.json").toFile());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read golden outputs of fixture " + name, e);
+        }
+    }
+
+    private static Path folder(String resourceDir, String[] files) {
+        URL first = ReferenceFixtures.class.getResource("/" + resourceDir + "/" + files[0]);
+        if (first == null) {
+            throw new IllegalStateException("fixture resource " + resourceDir + " is missing from the conformance module");
+        }
+        try {
+            if ("file".equals(first.getProtocol())) {
+                return Path.of(first.toURI()).getParent();
+            }
+            Path dir = Files.createTempDirectory("modernbert-fixture-");
+            for (String f : files) {
+                try (InputStream in = ReferenceFixtures.class.getResourceAsStream("/" + resourceDir + "/" + f)) {
+                    if (in == null) {
+                        throw new IllegalStateException("fixture resource " + resourceDir + "/" + f + " is missing");
+                    }
+                    Files.copy(in, dir.resolve(f), StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+            dir.toFile().deleteOnExit();
+            return dir;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot extract fixture " + resourceDir, e);
+        } catch (URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

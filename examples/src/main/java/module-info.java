@@ -1,0 +1,9 @@
+/** The ./modernbert command line and sample programs. */
+module org.modernbert.examples {
+    requires org.modernbert.core;
+    requires info.picocli;
+    requires com.fasterxml.jackson.databind;
+    requires org.apache.logging.log4j;
+
+    opens org.modernbert.examples.cli to info.picocli;
+}

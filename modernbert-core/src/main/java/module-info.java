@@ -1,0 +1,10 @@
+/** Loading of Hugging Face checkpoint folders, the model family on a chosen backend, tokenizer, generation and pipelines. */
+module org.modernbert.core {
+    requires transitive org.modernbert.api;
+    requires com.fasterxml.jackson.databind;
+    requires org.apache.logging.log4j;
+
+    exports org.modernbert.core.backend;
+
+    uses org.modernbert.api.backend.BackendProvider;
+}
