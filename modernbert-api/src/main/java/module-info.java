@@ -11,6 +11,7 @@ module org.modernbert.api {
     exports org.modernbert.api.model;
     exports org.modernbert.api.cache;
     exports org.modernbert.api.backend;
+    exports org.modernbert.api.tokenizer;
 
     uses org.modernbert.api.backend.BackendProvider;
 }
