@@ -388,7 +388,7 @@ final class CpuModelExecutor implements ModelExecutor {
         for (int s = 0; s < count; s++) {
             int n = offsets[s + 1] - offsets[s];
             float[] logits = new float[n * outputs];
-            matmul1(headHidden, offsets[s] * hidden, n, false, headProjection, logits, outputs);
+            matmul1(headHidden, offsets[s] * hidden, hidden, n, false, headProjection, logits, outputs);
             out.add(logits);
         }
         return Collections.unmodifiableList(out);

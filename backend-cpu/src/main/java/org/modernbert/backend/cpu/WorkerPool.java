@@ -73,7 +73,10 @@ final class WorkerPool implements AutoCloseable {
         }
         Throwable own = null;
         try {
-            task.run(0, bound(units, align, 1), 0);
+            int end = bound(units, align, 1);
+            if (end > 0) {
+                task.run(0, end, 0);
+            }
         } catch (Throwable t) {
             own = t;
         }
