@@ -19,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-class SafetensorsCheckpointTest {
+public class SafetensorsCheckpointTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @TempDir
