@@ -165,6 +165,16 @@ class CheckpointLoaderTest {
     }
 
     @Test
+    void manyShapeErrorsAreSummarised() throws IOException {
+        ModernBertDecoderConfig config = SyntheticCheckpoint.tinyConfig().build();
+        SyntheticCheckpoint.writeWeights(dir, SyntheticCheckpoint.tensorsFor(config, HeadKind.LANGUAGE_MODEL), DType.F32);
+        Files.writeString(dir.resolve("config.json"), SyntheticCheckpoint.tinyConfig().hiddenSize(16).build().toJson());
+        String m = assertThrows(CheckpointException.class, () -> CheckpointLoader.load(dir)).getMessage();
+        assertContains(m, "tensor model.embeddings.tok_embeddings.weight has shape [32, 8] but config.json (vocab_size 32, hidden_size 16) implies [32, 16]",
+                "and 20 more tensors with shapes that disagree with config.json");
+    }
+
+    @Test
     void missingAndUnexpectedTensorsAreAllNamed() throws IOException {
         ModernBertDecoderConfig config = SyntheticCheckpoint.tinyConfig().build();
         Map<String, long[]> tensors = SyntheticCheckpoint.tensorsFor(config, HeadKind.LANGUAGE_MODEL);
