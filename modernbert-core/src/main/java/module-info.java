@@ -5,6 +5,8 @@ module org.modernbert.core {
     requires org.apache.logging.log4j;
 
     exports org.modernbert.core.backend;
+    exports org.modernbert.core.safetensors;
+    exports org.modernbert.core.loading;
 
     uses org.modernbert.api.backend.BackendProvider;
 }
