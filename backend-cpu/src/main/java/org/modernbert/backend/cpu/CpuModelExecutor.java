@@ -288,6 +288,10 @@ final class CpuModelExecutor implements ModelExecutor {
             if (total > Integer.MAX_VALUE / Math.max(2 * intermediate, hidden)) {
                 throw new ModernBertException("a step of " + total + " tokens is too large; split it into smaller steps");
             }
+            if (head == HeadMode.ALL && (long) ids.length * headProjection.out > Integer.MAX_VALUE - 8) {
+                throw new ModernBertException("sequence " + s + ": " + ids.length + " positions x " + headProjection.out
+                        + " outputs do not fit one float[]; use HeadMode.LAST or shorter steps");
+            }
             offsets[s + 1] = (int) total;
             maxEnd = (int) Math.max(maxEnd, end);
         }

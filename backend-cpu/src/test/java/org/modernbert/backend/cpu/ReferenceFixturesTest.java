@@ -99,6 +99,53 @@ class ReferenceFixturesTest {
         }
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"tiny-mbd", "tiny-mbd-bf16", "tiny-mbd-f16"})
+    void batchedGreedyGenerationMatchesGolden(String name) {
+        JsonNode cases = ReferenceFixtures.golden(name).get("generate_greedy");
+        try (LoadedCheckpoint ckpt = CheckpointLoader.load(ReferenceFixtures.modelDir(name), HeadWeights.HeadKind.LANGUAGE_MODEL);
+             ModelExecutor ex = backend.load(ckpt.weights())) {
+            int n = cases.size();
+            KvCache[] caches = new KvCache[n];
+            int[][] expected = new int[n][];
+            int[][] got = new int[n][];
+            int[] produced = new int[n];
+            List<SequenceStep> steps = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                int[] prompt = ints(cases.get(i).get("prompt_ids"));
+                expected[i] = ints(cases.get(i).get("new_ids"));
+                got[i] = new int[expected[i].length];
+                caches[i] = ex.newCache(prompt.length + expected[i].length);
+                steps.add(new SequenceStep(caches[i], prompt));
+            }
+            List<Integer> active = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                active.add(i);
+            }
+            // ragged prompts prefilled together, then one token per sequence per step; finished ones drop out
+            while (!active.isEmpty()) {
+                List<float[]> logits = ex.step(steps, false, HeadMode.LAST).headOutputs();
+                List<Integer> still = new ArrayList<>();
+                List<SequenceStep> next = new ArrayList<>();
+                for (int j = 0; j < active.size(); j++) {
+                    int i = active.get(j);
+                    int tok = argmax(logits.get(j));
+                    got[i][produced[i]++] = tok;
+                    if (produced[i] < expected[i].length) {
+                        still.add(i);
+                        next.add(new SequenceStep(caches[i], new int[]{tok}));
+                    }
+                }
+                active = still;
+                steps = next;
+            }
+            for (int i = 0; i < n; i++) {
+                assertArrayEquals(expected[i], got[i], name + " batched greedy case " + i);
+                caches[i].close();
+            }
+        }
+    }
+
     @Test
     void classifierPooledLogitsMatchGolden() {
         String name = ReferenceFixtures.CLASSIFIER_MODEL;
