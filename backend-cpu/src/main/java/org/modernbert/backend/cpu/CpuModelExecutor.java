@@ -192,6 +192,11 @@ final class CpuModelExecutor implements ModelExecutor {
     private Linear linear(Tensor t, Tensor bias, int out, int in) {
         matrixTensor(t, "linear weight", out, in);
         MemorySegment seg = t.data();
+        Thread worker = pool.anyWorker();
+        if (worker != null && !seg.isAccessibleBy(worker)) {
+            throw new ModernBertException("tensor " + t.name() + " lives in a confined arena, but the CPU backend reads weights from "
+                    + pool.parallelism() + " threads: map the checkpoint in a shared arena");
+        }
         boolean bf16 = false;
         switch (t.dtype()) {
             case F32 -> { }

@@ -236,8 +236,9 @@ class CpuModelExecutorTest {
                 e = assertThrows(ModernBertException.class, () -> other.step(List.of(new SequenceStep(c, new int[]{1})), false, HeadMode.NONE));
                 assertTrue(e.getMessage().contains("not made by this CPU executor"), e.getMessage());
             }
-            d.close();
-            e = assertThrows(ModernBertException.class, () -> ex.step(List.of(new SequenceStep(d, new int[]{1})), false, HeadMode.NONE));
+            KvCache closedCache = ex.newCache(8);
+            closedCache.close();
+            e = assertThrows(ModernBertException.class, () -> ex.step(List.of(new SequenceStep(closedCache, new int[]{1})), false, HeadMode.NONE));
             assertTrue(e.getMessage().contains("closed"), e.getMessage());
         }
     }
@@ -269,6 +270,15 @@ class CpuModelExecutorTest {
         ModelWeights bad = new ModelWeights(bigger, w.tokenEmbeddings(), w.embeddingNorm(), null, w.layers(), w.finalNorm(), null, w.head());
         ModernBertException e = assertThrows(ModernBertException.class, () -> backend.load(bad));
         assertEquals("tensor layers.0.mlp.Wi.weight (linear weight) has shape [80, 36], expected [84, 36]", e.getMessage());
+    }
+
+    @Test
+    void weightsInAConfinedArenaAreRefusedUpFront() {
+        try (Arena confined = Arena.ofConfined()) {
+            ModelWeights w = TestModels.randomModel(TestModels.config(false), DType.F32, 1, confined);
+            ModernBertException e = assertThrows(ModernBertException.class, () -> backend.load(w));
+            assertTrue(e.getMessage().contains("confined"), e.getMessage());
+        }
     }
 
     // ------------------------------------------------------------------ helpers
