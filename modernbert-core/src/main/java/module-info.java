@@ -7,6 +7,8 @@ module org.modernbert.core {
     exports org.modernbert.core;
     exports org.modernbert.core.backend;
     exports org.modernbert.core.model;
+    exports org.modernbert.core.safetensors;
+    exports org.modernbert.core.loading;
 
     uses org.modernbert.api.backend.BackendProvider;
 }
