@@ -46,6 +46,7 @@ public final class CheckpointLoader {
 
     /** Prefixes of head tensors that a bare base model load tolerates and ignores, as transformers does. */
     private static final List<String> HEAD_PREFIXES = List.of("lm_head.", "decoder.", "head.", "classifier.");
+    private static final int MAX_SHAPE_ERRORS = 8;
 
     private CheckpointLoader() {
     }
@@ -280,7 +281,12 @@ public final class CheckpointLoader {
                 unexpected.forEach((name, why) -> names.add(why == null ? name : name + " (" + why + ")"));
                 parts.add(unexpected.size() + " unexpected tensor" + (unexpected.size() == 1 ? "" : "s") + ": " + String.join(", ", names));
             }
-            parts.addAll(wrongShape);
+            // A config from another model size misfits every tensor: the first few say enough.
+            int shown = Math.min(wrongShape.size(), MAX_SHAPE_ERRORS);
+            parts.addAll(wrongShape.subList(0, shown));
+            if (wrongShape.size() > shown) {
+                parts.add("and " + (wrongShape.size() - shown) + " more tensors with shapes that disagree with config.json");
+            }
             String model = head == null ? "the base model" : head == HeadKind.LANGUAGE_MODEL ? "a causal LM" : "a sequence classifier";
             throw new CheckpointException("checkpoint " + source + " does not fit config.json for " + model + ": "
                     + String.join("; ", parts));
