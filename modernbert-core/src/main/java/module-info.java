@@ -4,7 +4,9 @@ module org.modernbert.core {
     requires com.fasterxml.jackson.databind;
     requires org.apache.logging.log4j;
 
+    exports org.modernbert.core;
     exports org.modernbert.core.backend;
+    exports org.modernbert.core.model;
     exports org.modernbert.core.safetensors;
     exports org.modernbert.core.loading;
 
