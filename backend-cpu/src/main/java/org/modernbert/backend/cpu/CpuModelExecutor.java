@@ -572,6 +572,9 @@ final class CpuModelExecutor implements ModelExecutor {
         if (closed) {
             throw new ModernBertException("this CPU model executor is closed");
         }
+        if (pool.isClosed()) {
+            throw new ModernBertException("the CPU backend that loaded this model is closed");
+        }
     }
 
     @Override

@@ -49,6 +49,10 @@ final class WorkerPool implements AutoCloseable {
         return parallelism;
     }
 
+    boolean isClosed() {
+        return closed;
+    }
+
     /** A worker thread (not the caller), or null when the pool runs everything on the caller. */
     Thread anyWorker() {
         return workers.length == 0 ? null : workers[0];

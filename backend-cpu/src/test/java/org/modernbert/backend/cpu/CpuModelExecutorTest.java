@@ -273,6 +273,20 @@ class CpuModelExecutorTest {
     }
 
     @Test
+    void closedExecutorOrBackendRefusesSteps() {
+        ModelWeights w = model(DType.F32, false);
+        CpuBackend own = new CpuBackend(new BackendOptions(2));
+        ModelExecutor ex = own.load(w);
+        KvCache c = ex.newCache(4);
+        own.close();
+        ModernBertException e = assertThrows(ModernBertException.class, () -> ex.step(List.of(new SequenceStep(c, new int[]{1})), false, HeadMode.LAST));
+        assertEquals("the CPU backend that loaded this model is closed", e.getMessage());
+        ex.close();
+        e = assertThrows(ModernBertException.class, () -> ex.newCache(4));
+        assertEquals("this CPU model executor is closed", e.getMessage());
+    }
+
+    @Test
     void weightsInAConfinedArenaAreRefusedUpFront() {
         try (Arena confined = Arena.ofConfined()) {
             ModelWeights w = TestModels.randomModel(TestModels.config(false), DType.F32, 1, confined);

@@ -147,6 +147,30 @@ class ReferenceFixturesTest {
     }
 
     @Test
+    void fullVocabularyModelGreedyIdsMatchGolden() {
+        String name = ReferenceFixtures.END_TO_END_MODEL;
+        JsonNode cases = ReferenceFixtures.golden(name);
+        try (LoadedCheckpoint ckpt = CheckpointLoader.load(ReferenceFixtures.modelDir(name), HeadWeights.HeadKind.LANGUAGE_MODEL);
+             ModelExecutor ex = backend.load(ckpt.weights())) {
+            for (JsonNode g : cases) {
+                int[] prompt = ints(g.get("prompt_ids"));
+                int[] expected = ints(g.get("new_ids"));
+                try (KvCache cache = ex.newCache(prompt.length + expected.length)) {
+                    int[] got = new int[expected.length];
+                    int[] next = prompt;
+                    for (int i = 0; i < expected.length; i++) {
+                        float[] logits = ex.step(List.of(new SequenceStep(cache, next)), false, HeadMode.LAST).headOutputs().get(0);
+                        assertEquals(ckpt.config().vocabSize(), logits.length);
+                        got[i] = argmax(logits);
+                        next = new int[]{got[i]};
+                    }
+                    assertArrayEquals(expected, got, name + ": " + g.get("text").asText());
+                }
+            }
+        }
+    }
+
+    @Test
     void classifierPooledLogitsMatchGolden() {
         String name = ReferenceFixtures.CLASSIFIER_MODEL;
         JsonNode fwd = ReferenceFixtures.golden(name).get("forward").get(0);
