@@ -5,6 +5,7 @@ module org.modernbert.core {
     requires org.apache.logging.log4j;
 
     exports org.modernbert.core.backend;
+    exports org.modernbert.core.tokenizer;
 
     uses org.modernbert.api.backend.BackendProvider;
 }
