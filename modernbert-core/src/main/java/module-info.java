@@ -9,6 +9,7 @@ module org.modernbert.core {
     exports org.modernbert.core.model;
     exports org.modernbert.core.safetensors;
     exports org.modernbert.core.loading;
+    exports org.modernbert.core.tokenizer;
 
     uses org.modernbert.api.backend.BackendProvider;
 }
