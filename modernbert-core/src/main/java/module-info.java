@@ -5,6 +5,9 @@ module org.modernbert.core {
     requires org.apache.logging.log4j;
 
     exports org.modernbert.core.backend;
+    exports org.modernbert.core.generation;
+    exports org.modernbert.core.sampling;
+    exports org.modernbert.core.pipeline;
 
     uses org.modernbert.api.backend.BackendProvider;
 }
