@@ -4,7 +4,11 @@ module org.modernbert.core {
     requires com.fasterxml.jackson.databind;
     requires org.apache.logging.log4j;
 
+    exports org.modernbert.core;
     exports org.modernbert.core.backend;
+    exports org.modernbert.core.model;
+    exports org.modernbert.core.safetensors;
+    exports org.modernbert.core.loading;
     exports org.modernbert.core.generation;
     exports org.modernbert.core.sampling;
     exports org.modernbert.core.pipeline;

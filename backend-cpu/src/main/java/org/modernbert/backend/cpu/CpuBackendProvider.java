@@ -1,11 +1,12 @@
 package org.modernbert.backend.cpu;
 
+import jdk.incubator.vector.FloatVector;
 import org.modernbert.api.backend.Availability;
 import org.modernbert.api.backend.Backend;
 import org.modernbert.api.backend.BackendOptions;
 import org.modernbert.api.backend.BackendProvider;
 
-/** Registers the CPU backend. Available wherever the Vector API module is on the module graph. */
+/** Registers the CPU backend. Available wherever the incubating Vector API can be used. */
 public final class CpuBackendProvider implements BackendProvider {
     @Override
     public String name() {
@@ -19,11 +20,26 @@ public final class CpuBackendProvider implements BackendProvider {
 
     @Override
     public Availability probe() {
-        return Availability.available("Java Vector API, " + Runtime.getRuntime().availableProcessors() + " cores");
+        int bits;
+        try {
+            bits = VectorProbe.preferredBits();
+        } catch (LinkageError | RuntimeException e) {
+            return Availability.unavailable("the Java Vector API is not usable (" + e
+                    + "); run with --add-modules jdk.incubator.vector on JDK 25");
+        }
+        return Availability.available("Java Vector API, " + bits + "-bit vectors, "
+                + Runtime.getRuntime().availableProcessors() + " cores");
     }
 
     @Override
     public Backend create(BackendOptions options) {
-        throw new UnsupportedOperationException("work in progress");
+        return new CpuBackend(options);
+    }
+
+    /** Separate class so a missing jdk.incubator.vector fails here, inside the probe's try. */
+    private static final class VectorProbe {
+        static int preferredBits() {
+            return FloatVector.SPECIES_PREFERRED.vectorBitSize();
+        }
     }
 }

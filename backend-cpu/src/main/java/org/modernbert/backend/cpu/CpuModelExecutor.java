@@ -1,0 +1,628 @@
+package org.modernbert.backend.cpu;
+
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+import org.modernbert.api.ModernBertException;
+import org.modernbert.api.backend.HeadMode;
+import org.modernbert.api.backend.ModelExecutor;
+import org.modernbert.api.backend.SequenceStep;
+import org.modernbert.api.backend.StepResult;
+import org.modernbert.api.cache.KvCache;
+import org.modernbert.api.config.Activation;
+import org.modernbert.api.config.AttentionType;
+import org.modernbert.api.config.ModernBertDecoderConfig;
+import org.modernbert.api.model.HeadWeights;
+import org.modernbert.api.model.LayerWeights;
+import org.modernbert.api.model.ModelWeights;
+import org.modernbert.api.tensor.DType;
+import org.modernbert.api.tensor.Tensor;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The whole ModernBERT decoder on the CPU. A step concatenates the new tokens of every sequence into
+ * one {@code [tokens x hidden]} activation matrix, so each linear layer is one matmul over all tokens
+ * of all sequences (no padding); attention runs per sequence and head against that sequence's
+ * {@link CpuKvCache} plus the step's own keys. Scratch buffers are sized once and grown when a larger
+ * step arrives. Not thread-safe by contract; {@link #step} is synchronized anyway.
+ */
+final class CpuModelExecutor implements ModelExecutor {
+    private static final Logger LOG = LogManager.getLogger(CpuModelExecutor.class);
+    /** Multiply-adds below which waking the other threads costs more than it saves. */
+    private static final long PARALLEL_MIN_WORK = 1L << 16;
+
+    /** A weight matrix {@code [out, in]} ready for {@link VectorKernels#matmul}. */
+    private record Linear(MemorySegment w, boolean bf16, int out, int in, float[] bias) {
+    }
+
+    private record Layer(boolean sliding, RopeTable rope,
+                         float[] attnNorm, float[] attnNormBias,
+                         Linear q, Linear k, Linear v, Linear o,
+                         float[] mlpNorm, float[] mlpNormBias,
+                         Linear wi, Linear mlpOut) {
+    }
+
+    private final ModelWeights weights;
+    private final WorkerPool pool;
+    /** Owns the F32 copies of F16 weights (F16 is widened once at load instead of per matmul). */
+    private final Arena arena = Arena.ofShared();
+    private final int hidden;
+    private final int heads;
+    private final int headDim;
+    private final int intermediate;
+    private final int vocab;
+    private final int window;
+    private final int maxPositions;
+    private final double eps;
+    private final float scale;
+    private final Activation activation;
+    private final Tensor tokenEmbeddings;
+    private final float[] embNorm;
+    private final float[] embNormBias;
+    private final Layer[] layers;
+    private final boolean[] slidingLayers;
+    private final float[] finalNorm;
+    private final float[] finalNormBias;
+    private final Linear headDense;
+    private final Activation headActivation;
+    private final float[] headNorm;
+    private final float[] headNormBias;
+    private final Linear headProjection;
+    private boolean closed;
+
+    // per-step scratch, grown on demand
+    private int capacity;
+    private float[] x;
+    private float[] h;
+    private float[] q;
+    private float[] k;
+    private float[] v;
+    private float[] attn;
+    private float[] up;
+    private float[] gated;
+    private float[] headHidden;
+    private float[] headOut;
+    private float[][] scores;
+
+    // state of the parallel tasks (set before each dispatch; tasks are created once)
+    private final WorkerPool.RangeTask matmulTask = this::matmulRange;
+    private final WorkerPool.RangeTask attentionTask = this::attentionRange;
+    private final WorkerPool.RangeTask gluTask = this::gluRange;
+    private float[] mmIn;
+    private int mmInOff;
+    private int mmInStride;
+    private int mmTokens;
+    private int mmCount;
+    private final Linear[] mmLinear = new Linear[3];
+    private final float[][] mmOut = new float[3][];
+    private final int[] mmOutStride = new int[3];
+    private boolean mmAccumulate;
+    private int attLayer;
+    private CpuKvCache[] attCaches;
+    private int[] attOffsets;
+    private int[] attLengths;
+
+    CpuModelExecutor(ModelWeights weights, WorkerPool pool) {
+        this.weights = Objects.requireNonNull(weights, "weights");
+        this.pool = pool;
+        ModernBertDecoderConfig c = weights.config();
+        hidden = c.hiddenSize();
+        heads = c.numAttentionHeads();
+        headDim = c.headDim();
+        intermediate = c.intermediateSize();
+        vocab = c.vocabSize();
+        window = c.slidingWindow();
+        maxPositions = c.maxPositionEmbeddings();
+        eps = c.normEps();
+        scale = (float) (1.0 / Math.sqrt(headDim));
+        activation = c.hiddenActivation();
+        try {
+            tokenEmbeddings = matrixTensor(weights.tokenEmbeddings(), "token embeddings", vocab, hidden);
+            embNorm = vector(weights.embeddingNorm(), "embedding norm", hidden);
+            embNormBias = optionalVector(weights.embeddingNormBias(), hidden);
+            if (weights.layers().size() != c.numHiddenLayers()) {
+                throw new ModernBertException("the weights have " + weights.layers().size() + " layers but config.json says num_hidden_layers = "
+                        + c.numHiddenLayers());
+            }
+            Map<Double, RopeTable> ropes = new HashMap<>();
+            layers = new Layer[weights.layers().size()];
+            slidingLayers = new boolean[layers.length];
+            for (int i = 0; i < layers.length; i++) {
+                LayerWeights lw = weights.layers().get(i);
+                boolean sliding = lw.attentionType() == AttentionType.SLIDING_ATTENTION;
+                slidingLayers[i] = sliding;
+                RopeTable rope = ropes.computeIfAbsent(lw.ropeTheta(), theta -> new RopeTable(theta, headDim));
+                layers[i] = new Layer(sliding, rope,
+                        lw.attnNorm() == null ? null : vector(lw.attnNorm(), "layer " + i + " attn_norm", hidden),
+                        optionalVector(lw.attnNormBias(), hidden),
+                        linear(lw.wq(), lw.bq(), hidden, hidden),
+                        linear(lw.wk(), lw.bk(), hidden, hidden),
+                        linear(lw.wv(), lw.bv(), hidden, hidden),
+                        linear(lw.wo(), lw.bo(), hidden, hidden),
+                        vector(lw.mlpNorm(), "layer " + i + " mlp_norm", hidden),
+                        optionalVector(lw.mlpNormBias(), hidden),
+                        linear(lw.wi(), lw.bi(), 2 * intermediate, hidden),
+                        linear(lw.wMlpOut(), lw.bMlpOut(), hidden, intermediate));
+            }
+            finalNorm = vector(weights.finalNorm(), "final norm", hidden);
+            finalNormBias = optionalVector(weights.finalNormBias(), hidden);
+            HeadWeights hw = weights.head();
+            if (hw != null) {
+                headDense = linear(hw.dense(), hw.denseBias(), hidden, hidden);
+                headActivation = hw.activation();
+                headNorm = vector(hw.norm(), "head norm", hidden);
+                headNormBias = optionalVector(hw.normBias(), hidden);
+                headProjection = linear(hw.projection(), hw.projectionBias(), hw.outputs(), hidden);
+            } else {
+                headDense = null;
+                headActivation = null;
+                headNorm = null;
+                headNormBias = null;
+                headProjection = null;
+            }
+        } catch (RuntimeException e) {
+            arena.close();
+            throw e;
+        }
+        LOG.debug("CPU executor ready: {} layers, hidden {}, {} threads, {}-bit vectors", layers.length, hidden,
+                pool.parallelism(), VectorKernels.F.vectorBitSize());
+    }
+
+    // ------------------------------------------------------------------ weight preparation
+
+    private static Tensor matrixTensor(Tensor t, String what, long rows, long cols) {
+        if (t == null) {
+            throw new ModernBertException("the " + what + " tensor is missing");
+        }
+        if (t.rank() != 2 || t.dim(0) != rows || t.dim(1) != cols) {
+            throw new ModernBertException("tensor " + t.name() + " (" + what + ") has shape " + Arrays.toString(t.shape())
+                    + ", expected [" + rows + ", " + cols + "]");
+        }
+        return t;
+    }
+
+    private Linear linear(Tensor t, Tensor bias, int out, int in) {
+        matrixTensor(t, "linear weight", out, in);
+        MemorySegment seg = t.data();
+        boolean bf16 = false;
+        switch (t.dtype()) {
+            case F32 -> { }
+            case BF16 -> bf16 = true;
+            case F16 -> {
+                // F16 has no cheap in-register widening on every CPU: convert once to an owned F32 copy.
+                seg = arena.allocate(t.elementCount() * 4, 64);
+                VectorKernels.widenF16(t.data(), seg, t.elementCount());
+            }
+        }
+        return new Linear(seg, bf16, out, in, optionalVector(bias, out));
+    }
+
+    private static float[] vector(Tensor t, String what, int n) {
+        if (t == null) {
+            throw new ModernBertException("the " + what + " tensor is missing");
+        }
+        return optionalVector(t, n);
+    }
+
+    private static float[] optionalVector(Tensor t, int n) {
+        if (t == null) {
+            return null;
+        }
+        if (t.rank() != 1 || t.dim(0) != n) {
+            throw new ModernBertException("tensor " + t.name() + " has shape " + Arrays.toString(t.shape()) + ", expected [" + n + "]");
+        }
+        return t.toFloatArray();
+    }
+
+    // ------------------------------------------------------------------ ModelExecutor
+
+    @Override
+    public ModelWeights weights() {
+        return weights;
+    }
+
+    @Override
+    public synchronized KvCache newCache(int maxLength) {
+        checkOpen();
+        if (maxLength < 1 || maxLength > maxPositions) {
+            throw new ModernBertException("a KV cache must hold between 1 and max_position_embeddings = " + maxPositions
+                    + " positions, got " + maxLength);
+        }
+        return new CpuKvCache(this, maxLength, hidden, slidingLayers, window);
+    }
+
+    @Override
+    public synchronized StepResult step(List<SequenceStep> steps, boolean hiddenStates, HeadMode head) {
+        checkOpen();
+        Objects.requireNonNull(steps, "steps");
+        Objects.requireNonNull(head, "head");
+        if (steps.isEmpty()) {
+            throw new ModernBertException("a step needs at least one sequence");
+        }
+        if (head != HeadMode.NONE && headProjection == null) {
+            throw new ModernBertException("HeadMode." + head + " needs a head, but these weights have none");
+        }
+        int count = steps.size();
+        CpuKvCache[] caches = new CpuKvCache[count];
+        int[] offsets = new int[count + 1];
+        int[] lengths = new int[count];
+        int maxEnd = 0;
+        long total = 0;
+        for (int s = 0; s < count; s++) {
+            SequenceStep st = Objects.requireNonNull(steps.get(s), "step");
+            if (!(st.cache() instanceof CpuKvCache c) || c.owner() != this) {
+                throw new ModernBertException("sequence " + s + ": its KV cache was not made by this CPU executor (use newCache)");
+            }
+            if (c.isClosed()) {
+                throw new ModernBertException("sequence " + s + ": its KV cache is closed");
+            }
+            for (int j = 0; j < s; j++) {
+                if (caches[j] == c) {
+                    throw new ModernBertException("sequences " + j + " and " + s + " share one KV cache; each sequence needs its own");
+                }
+            }
+            int[] ids = st.tokenIds();
+            int len = c.length();
+            for (int p = 0; p < ids.length; p++) {
+                if (ids[p] < 0 || ids[p] >= vocab) {
+                    throw new ModernBertException("sequence " + s + ", new token " + p + " (position " + (len + p) + "): token id "
+                            + ids[p] + " is outside the vocabulary [0, " + vocab + ")");
+                }
+            }
+            long end = (long) len + ids.length;
+            if (end > c.maxLength()) {
+                throw new ModernBertException("sequence " + s + " would reach " + end + " positions but the cache holds at most "
+                        + c.maxLength());
+            }
+            caches[s] = c;
+            lengths[s] = len;
+            total += ids.length;
+            if (total > Integer.MAX_VALUE / Math.max(2 * intermediate, hidden)) {
+                throw new ModernBertException("a step of " + total + " tokens is too large; split it into smaller steps");
+            }
+            offsets[s + 1] = (int) total;
+            maxEnd = (int) Math.max(maxEnd, end);
+        }
+        int tokens = (int) total;
+        for (int s = 0; s < count; s++) {
+            caches[s].ensureCapacity(lengths[s] + offsets[s + 1] - offsets[s]);
+        }
+        for (Layer l : layers) {
+            l.rope.ensure(maxEnd);
+        }
+        ensureScratch(tokens, count, maxEnd, head);
+
+        // embeddings: token row -> LayerNorm
+        for (int s = 0; s < count; s++) {
+            int[] ids = steps.get(s).tokenIds();
+            for (int p = 0; p < ids.length; p++) {
+                int row = (offsets[s] + p) * hidden;
+                long base = (long) ids[p] * hidden;
+                for (int i = 0; i < hidden; i++) {
+                    x[row + i] = tokenEmbeddings.getFloat(base + i);
+                }
+                VectorKernels.layerNorm(x, row, hidden, embNorm, embNormBias, eps, x, row);
+            }
+        }
+
+        attCaches = caches;
+        attOffsets = offsets;
+        attLengths = lengths;
+        for (int li = 0; li < layers.length; li++) {
+            Layer l = layers[li];
+            float[] in = x;
+            if (l.attnNorm != null) {
+                for (int t = 0; t < tokens; t++) {
+                    VectorKernels.layerNorm(x, t * hidden, hidden, l.attnNorm, l.attnNormBias, eps, h, t * hidden);
+                }
+                in = h;
+            }
+            matmul(in, hidden, tokens, false, l.q, q, hidden, l.k, k, hidden, l.v, v, hidden);
+            for (int s = 0; s < count; s++) {
+                for (int t = offsets[s]; t < offsets[s + 1]; t++) {
+                    int pos = lengths[s] + t - offsets[s];
+                    l.rope.apply(q, t * hidden, heads, pos);
+                    l.rope.apply(k, t * hidden, heads, pos);
+                }
+            }
+            attLayer = li;
+            dispatch(count * heads, 1, (long) tokens * maxEnd * hidden, attentionTask);
+            matmul1(attn, hidden, tokens, true, l.o, x, hidden);
+            for (int t = 0; t < tokens; t++) {
+                VectorKernels.layerNorm(x, t * hidden, hidden, l.mlpNorm, l.mlpNormBias, eps, h, t * hidden);
+            }
+            matmul1(h, hidden, tokens, false, l.wi, up, 2 * intermediate);
+            dispatch(tokens, 1, (long) tokens * intermediate * 16, gluTask);
+            matmul1(gated, intermediate, tokens, true, l.mlpOut, x, hidden);
+        }
+        attCaches = null;
+        for (int t = 0; t < tokens; t++) {
+            VectorKernels.layerNorm(x, t * hidden, hidden, finalNorm, finalNormBias, eps, x, t * hidden);
+        }
+        for (int s = 0; s < count; s++) {
+            caches[s].advance(offsets[s + 1] - offsets[s]);
+        }
+
+        List<float[]> hiddenOut = new ArrayList<>(count);
+        for (int s = 0; s < count; s++) {
+            hiddenOut.add(hiddenStates ? Arrays.copyOfRange(x, offsets[s] * hidden, offsets[s + 1] * hidden) : null);
+        }
+        List<float[]> headOutputs = switch (head) {
+            case NONE -> Collections.nCopies(count, null);
+            case LAST -> headLast(offsets, count);
+            case ALL -> headAll(offsets, count, tokens);
+        };
+        return new StepResult(Collections.unmodifiableList(hiddenOut), headOutputs);
+    }
+
+    // ------------------------------------------------------------------ head
+
+    /** The head on the last new position of each sequence: one matmul over all sequences. */
+    private List<float[]> headLast(int[] offsets, int count) {
+        for (int s = 0; s < count; s++) {
+            System.arraycopy(x, (offsets[s + 1] - 1) * hidden, h, s * hidden, hidden);
+        }
+        headTransform(h, count);
+        int outputs = headProjection.out;
+        matmul1(headHidden, hidden, count, false, headProjection, headOut, outputs);
+        List<float[]> out = new ArrayList<>(count);
+        for (int s = 0; s < count; s++) {
+            out.add(Arrays.copyOfRange(headOut, s * outputs, (s + 1) * outputs));
+        }
+        return Collections.unmodifiableList(out);
+    }
+
+    /** The head on every new position; each sequence's logits are written straight into its result. */
+    private List<float[]> headAll(int[] offsets, int count, int tokens) {
+        headTransform(x, tokens);
+        int outputs = headProjection.out;
+        List<float[]> out = new ArrayList<>(count);
+        for (int s = 0; s < count; s++) {
+            int n = offsets[s + 1] - offsets[s];
+            float[] logits = new float[n * outputs];
+            matmul1(headHidden, offsets[s] * hidden, hidden, n, false, headProjection, logits, outputs);
+            out.add(logits);
+        }
+        return Collections.unmodifiableList(out);
+    }
+
+    /** {@code headHidden[r] = LN(act(dense(in[r])))} for rows {@code r < rows}. */
+    private void headTransform(float[] in, int rows) {
+        matmul1(in, hidden, rows, false, headDense, headHidden, hidden);
+        for (int r = 0; r < rows; r++) {
+            VectorKernels.activate(headActivation, headHidden, r * hidden, hidden);
+            VectorKernels.layerNorm(headHidden, r * hidden, hidden, headNorm, headNormBias, eps, headHidden, r * hidden);
+        }
+    }
+
+    // ------------------------------------------------------------------ parallel parts
+
+    private void matmul1(float[] in, int inStride, int tokens, boolean accumulate, Linear l, float[] out, int outStride) {
+        matmul1(in, 0, inStride, tokens, accumulate, l, out, outStride);
+    }
+
+    private void matmul1(float[] in, int inOff, int inStride, int tokens, boolean accumulate, Linear l, float[] out, int outStride) {
+        mmCount = 1;
+        mmLinear[0] = l;
+        mmOut[0] = out;
+        mmOutStride[0] = outStride;
+        runMatmul(in, inOff, inStride, tokens, accumulate);
+    }
+
+    /** Three linears over the same input (Q, K, V) as one parallel region over their stacked rows. */
+    private void matmul(float[] in, int inStride, int tokens, boolean accumulate,
+                        Linear a, float[] outA, int strideA, Linear b, float[] outB, int strideB,
+                        Linear c, float[] outC, int strideC) {
+        mmCount = 3;
+        mmLinear[0] = a;
+        mmOut[0] = outA;
+        mmOutStride[0] = strideA;
+        mmLinear[1] = b;
+        mmOut[1] = outB;
+        mmOutStride[1] = strideB;
+        mmLinear[2] = c;
+        mmOut[2] = outC;
+        mmOutStride[2] = strideC;
+        runMatmul(in, 0, inStride, tokens, accumulate);
+    }
+
+    private void runMatmul(float[] in, int inOff, int inStride, int tokens, boolean accumulate) {
+        mmIn = in;
+        mmInOff = inOff;
+        mmInStride = inStride;
+        mmTokens = tokens;
+        mmAccumulate = accumulate;
+        int rows = 0;
+        for (int i = 0; i < mmCount; i++) {
+            rows += mmLinear[i].out;
+        }
+        dispatch(rows, 4, (long) tokens * rows * mmLinear[0].in, matmulTask);
+        mmIn = null;
+        Arrays.fill(mmOut, null);
+    }
+
+    private void dispatch(int units, int align, long work, WorkerPool.RangeTask task) {
+        if (work < PARALLEL_MIN_WORK) {
+            task.run(0, units, 0);
+        } else {
+            pool.run(units, align, task);
+        }
+    }
+
+    private void matmulRange(int start, int end, int worker) {
+        int base = 0;
+        for (int i = 0; i < mmCount; i++) {
+            Linear l = mmLinear[i];
+            int from = Math.max(start, base) - base;
+            int to = Math.min(end, base + l.out) - base;
+            if (from < to) {
+                VectorKernels.matmul(mmIn, mmInOff, mmInStride, mmTokens, l.in, l.w, l.bf16, l.bias,
+                        mmOut[i], 0, mmOutStride[i], from, to, mmAccumulate);
+            }
+            base += l.out;
+        }
+    }
+
+    private void gluRange(int start, int end, int worker) {
+        for (int t = start; t < end; t++) {
+            VectorKernels.gatedActivation(activation, up, t * 2 * intermediate, intermediate, gated, t * intermediate);
+        }
+    }
+
+    /**
+     * Units are (sequence, head) pairs. Each query attends to cached positions (read from the cache;
+     * on sliding layers only the last {@code window}) and to this step's own keys up to itself (read
+     * from the step's K/V, so a prefill longer than the window still sees every key it needs). The
+     * step's keys go into the cache only after all of this head's queries are done, because on a
+     * ring buffer they overwrite slots that the earlier queries still read.
+     */
+    private void attentionRange(int start, int end, int worker) {
+        float[] sc = scores[worker];
+        Layer l = layers[attLayer];
+        for (int unit = start; unit < end; unit++) {
+            int s = unit / heads;
+            int hb = (unit % heads) * headDim;
+            CpuKvCache c = attCaches[s];
+            float[] keys = c.keys(attLayer);
+            float[] vals = c.values(attLayer);
+            int len = attLengths[s];
+            int off = attOffsets[s];
+            int n = attOffsets[s + 1] - off;
+            for (int t = 0; t < n; t++) {
+                int p = len + t;
+                int lo = l.sliding ? Math.max(0, p - window + 1) : 0;
+                int qi = (off + t) * hidden + hb;
+                float max = Float.NEGATIVE_INFINITY;
+                for (int kp = lo; kp <= p; kp++) {
+                    float dotp = kp < len
+                            ? VectorKernels.dot(q, qi, keys, c.slot(attLayer, kp) * hidden + hb, headDim)
+                            : VectorKernels.dot(q, qi, k, (off + kp - len) * hidden + hb, headDim);
+                    float sv = dotp * scale;
+                    sc[kp - lo] = sv;
+                    max = Math.max(max, sv);
+                }
+                double sum = 0;
+                for (int j = 0; j <= p - lo; j++) {
+                    double e = Math.exp(sc[j] - max);
+                    sc[j] = (float) e;
+                    sum += e;
+                }
+                float inv = (float) (1.0 / sum);
+                int oi = (off + t) * hidden + hb;
+                Arrays.fill(attn, oi, oi + headDim, 0f);
+                for (int kp = lo; kp <= p; kp++) {
+                    float wgt = sc[kp - lo] * inv;
+                    if (kp < len) {
+                        VectorKernels.axpy(wgt, vals, c.slot(attLayer, kp) * hidden + hb, attn, oi, headDim);
+                    } else {
+                        VectorKernels.axpy(wgt, v, (off + kp - len) * hidden + hb, attn, oi, headDim);
+                    }
+                }
+            }
+            int from = l.sliding ? Math.max(len, len + n - window) : len;
+            for (int p = from; p < len + n; p++) {
+                int src = (off + p - len) * hidden + hb;
+                int dst = c.slot(attLayer, p) * hidden + hb;
+                System.arraycopy(k, src, keys, dst, headDim);
+                System.arraycopy(v, src, vals, dst, headDim);
+            }
+        }
+    }
+
+    private void ensureScratch(int tokens, int sequences, int maxContext, HeadMode head) {
+        if (tokens > capacity) {
+            int cap = Math.max(tokens, capacity + capacity / 2);
+            x = new float[cap * hidden];
+            h = new float[cap * hidden];
+            q = new float[cap * hidden];
+            k = new float[cap * hidden];
+            v = new float[cap * hidden];
+            attn = new float[cap * hidden];
+            up = new float[cap * 2 * intermediate];
+            gated = new float[cap * intermediate];
+            headHidden = headProjection == null ? null : new float[cap * hidden];
+            capacity = cap;
+        }
+        if (head == HeadMode.LAST && (headOut == null || headOut.length < sequences * headProjection.out)) {
+            headOut = new float[sequences * headProjection.out];
+        }
+        if (scores == null || scores[0].length < maxContext) {
+            scores = new float[pool.parallelism()][Math.max(maxContext, 64)];
+        }
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new ModernBertException("this CPU model executor is closed");
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        if (!closed) {
+            closed = true;
+            arena.close();
+        }
+    }
+
+    /** cos/sin of {@code position * theta^(-2j/d)} for {@code j < d/2}, computed in double, grown on demand. */
+    private static final class RopeTable {
+        private final double[] invFreq;
+        private final int half;
+        private float[] cos = new float[0];
+        private float[] sin = new float[0];
+        private int positions;
+
+        RopeTable(double theta, int headDim) {
+            half = headDim / 2;
+            invFreq = new double[half];
+            for (int j = 0; j < half; j++) {
+                invFreq[j] = Math.pow(theta, -2.0 * j / headDim);
+            }
+        }
+
+        void ensure(int needed) {
+            if (needed <= positions) {
+                return;
+            }
+            int n = Math.max(needed, positions * 2);
+            float[] c = Arrays.copyOf(cos, n * half);
+            float[] s = Arrays.copyOf(sin, n * half);
+            for (int p = positions; p < n; p++) {
+                for (int j = 0; j < half; j++) {
+                    double a = p * invFreq[j];
+                    c[p * half + j] = (float) Math.cos(a);
+                    s[p * half + j] = (float) Math.sin(a);
+                }
+            }
+            cos = c;
+            sin = s;
+            positions = n;
+        }
+
+        /** Rotate-half RoPE in place on every head of one token: pairs (j, j + d/2). */
+        void apply(float[] vec, int off, int heads, int position) {
+            int base = position * half;
+            int d = 2 * half;
+            for (int hh = 0; hh < heads; hh++) {
+                int o = off + hh * d;
+                for (int j = 0; j < half; j++) {
+                    float c = cos[base + j];
+                    float s = sin[base + j];
+                    float x1 = vec[o + j];
+                    float x2 = vec[o + j + half];
+                    vec[o + j] = x1 * c - x2 * s;
+                    vec[o + j + half] = x2 * c + x1 * s;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,290 @@
+package org.modernbert.backend.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+import org.modernbert.api.config.Activation;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * The hot loops of the CPU backend, on the Java Vector API. Weights are read in place from their
+ * (memory-mapped) segments: F32 directly, BF16 widened in registers (a BF16 value is the upper half of
+ * an F32). Everything here is static, final and allocation-free; callers split work across threads.
+ */
+final class VectorKernels {
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    /** Same lane count as {@link #F}: BF16 weights are loaded as shorts, then widened to ints. */
+    static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
+    static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
+    static final int LANES = F.length();
+
+    private static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfShort I16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    private VectorKernels() {
+    }
+
+    // ---------------------------------------------------------------- weight loads
+
+    private static FloatVector loadW(MemorySegment w, boolean bf16, long elem) {
+        if (bf16) {
+            ShortVector s = ShortVector.fromMemorySegment(S, w, elem * 2, ByteOrder.LITTLE_ENDIAN);
+            IntVector i = (IntVector) s.convertShape(VectorOperators.S2I, I, 0);
+            return i.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+        }
+        return FloatVector.fromMemorySegment(F, w, elem * 4, ByteOrder.LITTLE_ENDIAN);
+    }
+
+    static float weight(MemorySegment w, boolean bf16, long elem) {
+        if (bf16) {
+            return Float.intBitsToFloat((w.get(I16_LE, elem * 2) & 0xFFFF) << 16);
+        }
+        return w.get(F32_LE, elem * 4);
+    }
+
+    // ---------------------------------------------------------------- matmul
+
+    /**
+     * {@code y[t, o] (+)= sum_i x[t, i] * W[o, i] + bias[o]} for tokens {@code t < tokens} and output
+     * rows {@code rowStart <= o < rowEnd}. W is {@code [out, in]} row-major, F32 or BF16 (little-endian).
+     * Prefill takes tiles of 4 tokens x 3 rows (each weight vector reused by 4 tokens, 12
+     * independent accumulators); single tokens take 4 rows per pass sharing each activation load.
+     *
+     * @param accumulate add to y instead of overwriting it (residual connections)
+     * @param bias       per output row, or null
+     */
+    static void matmul(float[] x, int xOff, int xStride, int tokens, int in,
+                       MemorySegment w, boolean bf16, float[] bias,
+                       float[] y, int yOff, int yStride, int rowStart, int rowEnd, boolean accumulate) {
+        int t = 0;
+        for (; t + 4 <= tokens; t += 4) {
+            int o = rowStart;
+            for (; o + 3 <= rowEnd; o += 3) {
+                tile4x3(x, xOff + t * xStride, xStride, in, w, bf16, bias, y, yOff + t * yStride, yStride, o, accumulate);
+            }
+            for (; o < rowEnd; o++) {
+                for (int tt = t; tt < t + 4; tt++) {
+                    tile1x1(x, xOff + tt * xStride, in, w, bf16, bias, y, yOff + tt * yStride, o, accumulate);
+                }
+            }
+        }
+        for (; t < tokens; t++) {
+            int xo = xOff + t * xStride;
+            int yo = yOff + t * yStride;
+            int o = rowStart;
+            for (; o + 4 <= rowEnd; o += 4) {
+                tile1x4(x, xo, in, w, bf16, bias, y, yo, o, accumulate);
+            }
+            for (; o < rowEnd; o++) {
+                tile1x1(x, xo, in, w, bf16, bias, y, yo, o, accumulate);
+            }
+        }
+    }
+
+    private static void store(float[] y, int idx, float v, float[] bias, int o, boolean accumulate) {
+        if (bias != null) {
+            v += bias[o];
+        }
+        y[idx] = accumulate ? y[idx] + v : v;
+    }
+
+    private static void tile4x3(float[] x, int x0, int xs, int in, MemorySegment w, boolean bf16, float[] bias,
+                                float[] y, int y0, int ys, int o, boolean accumulate) {
+        long w0 = (long) o * in;
+        long w1 = w0 + in;
+        long w2 = w1 + in;
+        int x1 = x0 + xs;
+        int x2 = x1 + xs;
+        int x3 = x2 + xs;
+        FloatVector a00 = FloatVector.zero(F), a01 = FloatVector.zero(F), a02 = FloatVector.zero(F);
+        FloatVector a10 = FloatVector.zero(F), a11 = FloatVector.zero(F), a12 = FloatVector.zero(F);
+        FloatVector a20 = FloatVector.zero(F), a21 = FloatVector.zero(F), a22 = FloatVector.zero(F);
+        FloatVector a30 = FloatVector.zero(F), a31 = FloatVector.zero(F), a32 = FloatVector.zero(F);
+        int upper = F.loopBound(in);
+        int i = 0;
+        for (; i < upper; i += LANES) {
+            FloatVector v0 = FloatVector.fromArray(F, x, x0 + i);
+            FloatVector v1 = FloatVector.fromArray(F, x, x1 + i);
+            FloatVector v2 = FloatVector.fromArray(F, x, x2 + i);
+            FloatVector v3 = FloatVector.fromArray(F, x, x3 + i);
+            FloatVector r = loadW(w, bf16, w0 + i);
+            a00 = v0.fma(r, a00);
+            a10 = v1.fma(r, a10);
+            a20 = v2.fma(r, a20);
+            a30 = v3.fma(r, a30);
+            r = loadW(w, bf16, w1 + i);
+            a01 = v0.fma(r, a01);
+            a11 = v1.fma(r, a11);
+            a21 = v2.fma(r, a21);
+            a31 = v3.fma(r, a31);
+            r = loadW(w, bf16, w2 + i);
+            a02 = v0.fma(r, a02);
+            a12 = v1.fma(r, a12);
+            a22 = v2.fma(r, a22);
+            a32 = v3.fma(r, a32);
+        }
+        float s00 = a00.reduceLanes(VectorOperators.ADD), s01 = a01.reduceLanes(VectorOperators.ADD), s02 = a02.reduceLanes(VectorOperators.ADD);
+        float s10 = a10.reduceLanes(VectorOperators.ADD), s11 = a11.reduceLanes(VectorOperators.ADD), s12 = a12.reduceLanes(VectorOperators.ADD);
+        float s20 = a20.reduceLanes(VectorOperators.ADD), s21 = a21.reduceLanes(VectorOperators.ADD), s22 = a22.reduceLanes(VectorOperators.ADD);
+        float s30 = a30.reduceLanes(VectorOperators.ADD), s31 = a31.reduceLanes(VectorOperators.ADD), s32 = a32.reduceLanes(VectorOperators.ADD);
+        for (; i < in; i++) {
+            float r0 = weight(w, bf16, w0 + i);
+            float r1 = weight(w, bf16, w1 + i);
+            float r2 = weight(w, bf16, w2 + i);
+            float v0 = x[x0 + i], v1 = x[x1 + i], v2 = x[x2 + i], v3 = x[x3 + i];
+            s00 += v0 * r0; s01 += v0 * r1; s02 += v0 * r2;
+            s10 += v1 * r0; s11 += v1 * r1; s12 += v1 * r2;
+            s20 += v2 * r0; s21 += v2 * r1; s22 += v2 * r2;
+            s30 += v3 * r0; s31 += v3 * r1; s32 += v3 * r2;
+        }
+        int y1 = y0 + ys, y2 = y1 + ys, y3 = y2 + ys;
+        store(y, y0 + o, s00, bias, o, accumulate);
+        store(y, y0 + o + 1, s01, bias, o + 1, accumulate);
+        store(y, y0 + o + 2, s02, bias, o + 2, accumulate);
+        store(y, y1 + o, s10, bias, o, accumulate);
+        store(y, y1 + o + 1, s11, bias, o + 1, accumulate);
+        store(y, y1 + o + 2, s12, bias, o + 2, accumulate);
+        store(y, y2 + o, s20, bias, o, accumulate);
+        store(y, y2 + o + 1, s21, bias, o + 1, accumulate);
+        store(y, y2 + o + 2, s22, bias, o + 2, accumulate);
+        store(y, y3 + o, s30, bias, o, accumulate);
+        store(y, y3 + o + 1, s31, bias, o + 1, accumulate);
+        store(y, y3 + o + 2, s32, bias, o + 2, accumulate);
+    }
+
+    private static void tile1x4(float[] x, int x0, int in, MemorySegment w, boolean bf16, float[] bias,
+                                float[] y, int y0, int o, boolean accumulate) {
+        long w0 = (long) o * in;
+        long w1 = w0 + in;
+        long w2 = w1 + in;
+        long w3 = w2 + in;
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+        int upper = F.loopBound(in);
+        int i = 0;
+        for (; i < upper; i += LANES) {
+            FloatVector v = FloatVector.fromArray(F, x, x0 + i);
+            a0 = v.fma(loadW(w, bf16, w0 + i), a0);
+            a1 = v.fma(loadW(w, bf16, w1 + i), a1);
+            a2 = v.fma(loadW(w, bf16, w2 + i), a2);
+            a3 = v.fma(loadW(w, bf16, w3 + i), a3);
+        }
+        float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
+        float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+        for (; i < in; i++) {
+            float v = x[x0 + i];
+            s0 += v * weight(w, bf16, w0 + i);
+            s1 += v * weight(w, bf16, w1 + i);
+            s2 += v * weight(w, bf16, w2 + i);
+            s3 += v * weight(w, bf16, w3 + i);
+        }
+        store(y, y0 + o, s0, bias, o, accumulate);
+        store(y, y0 + o + 1, s1, bias, o + 1, accumulate);
+        store(y, y0 + o + 2, s2, bias, o + 2, accumulate);
+        store(y, y0 + o + 3, s3, bias, o + 3, accumulate);
+    }
+
+    private static void tile1x1(float[] x, int x0, int in, MemorySegment w, boolean bf16, float[] bias,
+                                float[] y, int y0, int o, boolean accumulate) {
+        long w0 = (long) o * in;
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F);
+        int upper2 = in - in % (2 * LANES);
+        int i = 0;
+        for (; i < upper2; i += 2 * LANES) {
+            a0 = FloatVector.fromArray(F, x, x0 + i).fma(loadW(w, bf16, w0 + i), a0);
+            a1 = FloatVector.fromArray(F, x, x0 + i + LANES).fma(loadW(w, bf16, w0 + i + LANES), a1);
+        }
+        int upper = F.loopBound(in);
+        for (; i < upper; i += LANES) {
+            a0 = FloatVector.fromArray(F, x, x0 + i).fma(loadW(w, bf16, w0 + i), a0);
+        }
+        float s = a0.add(a1).reduceLanes(VectorOperators.ADD);
+        for (; i < in; i++) {
+            s += x[x0 + i] * weight(w, bf16, w0 + i);
+        }
+        store(y, y0 + o, s, bias, o, accumulate);
+    }
+
+    // ---------------------------------------------------------------- attention helpers
+
+    /** {@code sum_i a[aOff + i] * b[bOff + i]}. */
+    static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        int upper = F.loopBound(n);
+        int i = 0;
+        for (; i < upper; i += LANES) {
+            acc = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), acc);
+        }
+        float s = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            s += a[aOff + i] * b[bOff + i];
+        }
+        return s;
+    }
+
+    /** {@code y[yOff + i] += alpha * x[xOff + i]}. */
+    static void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
+        FloatVector va = FloatVector.broadcast(F, alpha);
+        int upper = F.loopBound(n);
+        int i = 0;
+        for (; i < upper; i += LANES) {
+            FloatVector.fromArray(F, x, xOff + i).fma(va, FloatVector.fromArray(F, y, yOff + i)).intoArray(y, yOff + i);
+        }
+        for (; i < n; i++) {
+            y[yOff + i] += alpha * x[xOff + i];
+        }
+    }
+
+    // ---------------------------------------------------------------- element-wise
+
+    /**
+     * LayerNorm of {@code n} values into {@code out} (may be {@code x} itself): two passes (mean, then
+     * variance of the deviations) in double, never {@code E[x^2] - E[x]^2}, which cancels badly.
+     */
+    static void layerNorm(float[] x, int xOff, int n, float[] weight, float[] bias, double eps, float[] out, int outOff) {
+        double sum = 0;
+        for (int i = 0; i < n; i++) {
+            sum += x[xOff + i];
+        }
+        double mean = sum / n;
+        double sq = 0;
+        for (int i = 0; i < n; i++) {
+            double d = x[xOff + i] - mean;
+            sq += d * d;
+        }
+        double inv = 1.0 / Math.sqrt(sq / n + eps);
+        for (int i = 0; i < n; i++) {
+            double v = (x[xOff + i] - mean) * inv * weight[i];
+            if (bias != null) {
+                v += bias[i];
+            }
+            out[outOff + i] = (float) v;
+        }
+    }
+
+    /** {@code out[j] = act(u[j]) * u[half + j]} for one token (GeGLU style gated MLP input). */
+    static void gatedActivation(Activation act, float[] u, int uOff, int half, float[] out, int outOff) {
+        for (int j = 0; j < half; j++) {
+            out[outOff + j] = (float) (act.apply(u[uOff + j]) * u[uOff + half + j]);
+        }
+    }
+
+    /** {@code x[off + j] = act(x[off + j])} for {@code n} values. */
+    static void activate(Activation act, float[] x, int off, int n) {
+        for (int j = 0; j < n; j++) {
+            x[off + j] = (float) act.apply(x[off + j]);
+        }
+    }
+
+    /** Widens F16 values to F32 (load time only: F16 weights are not read in place). */
+    static void widenF16(MemorySegment src, MemorySegment dst, long count) {
+        for (long i = 0; i < count; i++) {
+            dst.set(F32_LE, i * 4, Float.float16ToFloat(src.get(I16_LE, i * 2)));
+        }
+    }
+}

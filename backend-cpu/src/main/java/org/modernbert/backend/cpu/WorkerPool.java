@@ -1,0 +1,152 @@
+package org.modernbert.backend.cpu;
+
+import org.modernbert.api.ModernBertException;
+
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * One persistent set of daemon threads that splits a range of work units into contiguous static
+ * chunks, one per thread; the calling thread takes chunk 0. No task objects are created per call
+ * (callers pass reusable {@link RangeTask}s), so a forward step allocates nothing here.
+ */
+final class WorkerPool implements AutoCloseable {
+
+    /** Work over units {@code [start, end)}; {@code worker} indexes per-thread scratch (0 = caller). */
+    interface RangeTask {
+        void run(int start, int end, int worker);
+    }
+
+    private static final int SPINS = 256;
+
+    private final int parallelism;
+    private final Thread[] workers;
+    private final AtomicInteger pending = new AtomicInteger();
+    private volatile RangeTask task;
+    private volatile int units;
+    private volatile int align;
+    private volatile long generation;
+    private volatile boolean closed;
+    private volatile Throwable failure;
+    private volatile Thread caller;
+
+    WorkerPool(int threads) {
+        if (threads < 1) {
+            throw new IllegalArgumentException("a worker pool needs at least one thread, got " + threads);
+        }
+        this.parallelism = threads;
+        this.workers = new Thread[threads - 1];
+        for (int i = 0; i < workers.length; i++) {
+            int index = i + 1;
+            Thread t = new Thread(() -> workerLoop(index), "modernbert-cpu-" + index);
+            t.setDaemon(true);
+            workers[i] = t;
+            t.start();
+        }
+    }
+
+    int parallelism() {
+        return parallelism;
+    }
+
+    /**
+     * Runs {@code task} over {@code [0, units)} split into {@link #parallelism()} contiguous chunks
+     * whose inner boundaries are multiples of {@code align}; returns when every chunk is done.
+     */
+    synchronized void run(int units, int align, RangeTask task) {
+        if (closed) {
+            throw new ModernBertException("the CPU backend is closed: its worker threads are gone");
+        }
+        if (parallelism == 1 || units <= align) {
+            task.run(0, units, 0);
+            return;
+        }
+        this.task = task;
+        this.units = units;
+        this.align = align;
+        this.failure = null;
+        this.caller = Thread.currentThread();
+        pending.set(workers.length);
+        generation++;
+        for (Thread w : workers) {
+            LockSupport.unpark(w);
+        }
+        Throwable own = null;
+        try {
+            int end = bound(units, align, 1);
+            if (end > 0) {
+                task.run(0, end, 0);
+            }
+        } catch (Throwable t) {
+            own = t;
+        }
+        int spins = 0;
+        while (pending.get() != 0) {
+            if (spins++ < SPINS) {
+                Thread.onSpinWait();
+            } else {
+                LockSupport.park(this);
+            }
+        }
+        this.task = null;
+        Throwable f = own != null ? own : failure;
+        if (f instanceof RuntimeException re) {
+            throw re;
+        }
+        if (f instanceof Error e) {
+            throw e;
+        }
+        if (f != null) {
+            throw new IllegalStateException(f);
+        }
+    }
+
+    private int bound(int units, int align, int chunk) {
+        if (chunk >= parallelism) {
+            return units;
+        }
+        long b = (long) units * chunk / parallelism;
+        b = b / align * align;
+        return (int) Math.min(b, units);
+    }
+
+    private void workerLoop(int index) {
+        long seen = 0;
+        while (true) {
+            int spins = 0;
+            while (generation == seen && !closed) {
+                if (spins++ < SPINS) {
+                    Thread.onSpinWait();
+                } else {
+                    LockSupport.park(this);
+                }
+            }
+            if (closed) {
+                return;
+            }
+            seen = generation;
+            int n = units;
+            int a = align;
+            int start = bound(n, a, index);
+            int end = bound(n, a, index + 1);
+            try {
+                if (start < end) {
+                    task.run(start, end, index);
+                }
+            } catch (Throwable t) {
+                failure = t;
+            }
+            if (pending.decrementAndGet() == 0) {
+                LockSupport.unpark(caller);
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        for (Thread w : workers) {
+            LockSupport.unpark(w);
+        }
+    }
+}

@@ -1,0 +1,284 @@
+package org.modernbert.backend.cpu;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.modernbert.api.ModernBertException;
+import org.modernbert.api.backend.BackendOptions;
+import org.modernbert.api.backend.HeadMode;
+import org.modernbert.api.backend.ModelExecutor;
+import org.modernbert.api.backend.SequenceStep;
+import org.modernbert.api.backend.StepResult;
+import org.modernbert.api.cache.KvCache;
+import org.modernbert.api.config.ModernBertDecoderConfig;
+import org.modernbert.api.model.ModelWeights;
+import org.modernbert.api.tensor.DType;
+
+import java.lang.foreign.Arena;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The executor on small random models (window 4, two sliding layers) against the float64
+ * {@link ReferenceModel}, and against itself: decode token by token, chunked prefill, batched
+ * sequences and one-shot prefill must all agree.
+ */
+class CpuModelExecutorTest {
+    private static final int LONG = 23; // > 5 windows of 4
+    private static Arena arena;
+    private static CpuBackend backend;
+
+    @BeforeAll
+    static void setUp() {
+        arena = Arena.ofShared();
+        backend = new CpuBackend(new BackendOptions(3));
+    }
+
+    @AfterAll
+    static void tearDown() {
+        backend.close();
+        arena.close();
+    }
+
+    private static ModelWeights model(DType dtype, boolean biases) {
+        return TestModels.randomModel(TestModels.config(biases), dtype, 11 + dtype.ordinal(), arena);
+    }
+
+    private static int[] tokens(int n, long seed, int vocab) {
+        Random rnd = new Random(seed);
+        int[] ids = new int[n];
+        for (int i = 0; i < n; i++) {
+            ids[i] = rnd.nextInt(vocab);
+        }
+        return ids;
+    }
+
+    @ParameterizedTest
+    @EnumSource(DType.class)
+    void prefillMatchesFloat64Reference(DType dtype) {
+        for (boolean biases : new boolean[]{false, true}) {
+            ModelWeights w = model(dtype, biases);
+            ReferenceModel ref = new ReferenceModel(w);
+            try (ModelExecutor ex = backend.load(w); KvCache cache = ex.newCache(LONG)) {
+                int[] ids = tokens(LONG, 1, w.config().vocabSize());
+                StepResult r = ex.step(List.of(new SequenceStep(cache, ids)), true, HeadMode.ALL);
+                assertClose(ref.hidden(ids), r.hiddenStates().get(0), 2e-4, dtype + " hidden, biases " + biases);
+                assertClose(ref.logits(ids), r.headOutputs().get(0), 2e-4, dtype + " logits, biases " + biases);
+                assertEquals(LONG, cache.length());
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(DType.class)
+    void decodeTokenByTokenEqualsOnePrefill(DType dtype) {
+        ModelWeights w = model(dtype, true);
+        try (ModelExecutor ex = backend.load(w); KvCache a = ex.newCache(LONG); KvCache b = ex.newCache(LONG)) {
+            int[] ids = tokens(LONG, 2, w.config().vocabSize());
+            StepResult full = ex.step(List.of(new SequenceStep(a, ids)), true, HeadMode.ALL);
+            int vocab = w.config().vocabSize();
+            int hidden = w.config().hiddenSize();
+            for (int t = 0; t < LONG; t++) {
+                StepResult one = ex.step(List.of(new SequenceStep(b, new int[]{ids[t]})), true, HeadMode.LAST);
+                assertSlice(full.hiddenStates().get(0), t * hidden, one.hiddenStates().get(0), "hidden at " + t);
+                assertSlice(full.headOutputs().get(0), t * vocab, one.headOutputs().get(0), "logits at " + t);
+            }
+            assertEquals(LONG, b.length());
+            CpuKvCache cpu = (CpuKvCache) b;
+            for (int l = 0; l < w.config().numHiddenLayers(); l++) {
+                int expected = w.config().layerType(l).name().startsWith("SLIDING") ? w.config().slidingWindow() : LONG;
+                assertTrue(cpu.slots(l) <= Math.max(expected, 64), "layer " + l + " holds " + cpu.slots(l) + " slots");
+                if (expected == w.config().slidingWindow()) {
+                    assertEquals(expected, cpu.slots(l), "a sliding layer keeps exactly the window");
+                }
+            }
+        }
+    }
+
+    @Test
+    void chunkedPrefillLongerThanTheWindowEqualsOnePrefill() {
+        ModelWeights w = model(DType.F32, true);
+        int vocab = w.config().vocabSize();
+        int[] ids = tokens(LONG, 3, vocab);
+        try (ModelExecutor ex = backend.load(w); KvCache a = ex.newCache(LONG); KvCache b = ex.newCache(LONG)) {
+            float[] full = ex.step(List.of(new SequenceStep(a, ids)), false, HeadMode.ALL).headOutputs().get(0);
+            int[] chunks = {3, 9, 1, 6, 4}; // 9 > 2 windows: in-step keys plus ring keys in one pass
+            int pos = 0;
+            for (int c : chunks) {
+                int[] part = java.util.Arrays.copyOfRange(ids, pos, pos + c);
+                float[] logits = ex.step(List.of(new SequenceStep(b, part)), false, HeadMode.ALL).headOutputs().get(0);
+                for (int t = 0; t < c; t++) {
+                    assertSlice(full, (pos + t) * vocab, java.util.Arrays.copyOfRange(logits, t * vocab, (t + 1) * vocab),
+                            "position " + (pos + t));
+                }
+                pos += c;
+            }
+            assertEquals(LONG, pos);
+        }
+    }
+
+    @Test
+    void raggedMultiSequenceStepEqualsSeparateSteps() {
+        ModelWeights w = model(DType.BF16, true);
+        int vocab = w.config().vocabSize();
+        int hidden = w.config().hiddenSize();
+        int[][] prompts = {tokens(7, 4, vocab), tokens(1, 5, vocab), tokens(LONG - 2, 6, vocab), tokens(4, 7, vocab)};
+        try (ModelExecutor ex = backend.load(w)) {
+            List<KvCache> together = new ArrayList<>();
+            List<SequenceStep> steps = new ArrayList<>();
+            for (int[] p : prompts) {
+                KvCache c = ex.newCache(LONG);
+                together.add(c);
+                steps.add(new SequenceStep(c, p));
+            }
+            StepResult batched = ex.step(steps, true, HeadMode.ALL);
+            for (int s = 0; s < prompts.length; s++) {
+                try (KvCache alone = ex.newCache(LONG)) {
+                    StepResult r = ex.step(List.of(new SequenceStep(alone, prompts[s])), true, HeadMode.ALL);
+                    assertSlice(r.hiddenStates().get(0), 0, batched.hiddenStates().get(s), "hidden of sequence " + s);
+                    assertSlice(r.headOutputs().get(0), 0, batched.headOutputs().get(s), "logits of sequence " + s);
+                    assertEquals(prompts[s].length * hidden, batched.hiddenStates().get(s).length);
+                }
+            }
+            // then decode all of them together, one token each, against LAST of the separate runs
+            List<SequenceStep> next = new ArrayList<>();
+            for (int s = 0; s < prompts.length; s++) {
+                next.add(new SequenceStep(together.get(s), new int[]{s + 5}));
+            }
+            StepResult decoded = ex.step(next, false, HeadMode.LAST);
+            for (int s = 0; s < prompts.length; s++) {
+                assertNull(decoded.hiddenStates().get(s));
+                int[] all = java.util.Arrays.copyOf(prompts[s], prompts[s].length + 1);
+                all[prompts[s].length] = s + 5;
+                try (KvCache alone = ex.newCache(LONG)) {
+                    float[] logits = ex.step(List.of(new SequenceStep(alone, all)), false, HeadMode.LAST).headOutputs().get(0);
+                    assertEquals(vocab, logits.length);
+                    assertSlice(logits, 0, decoded.headOutputs().get(s), "decoded logits of sequence " + s);
+                }
+                together.get(s).close();
+            }
+        }
+    }
+
+    @Test
+    void singleThreadBackendGivesTheSameResults() {
+        ModelWeights w = model(DType.F32, false);
+        int[] ids = tokens(LONG, 8, w.config().vocabSize());
+        try (CpuBackend one = new CpuBackend(new BackendOptions(1));
+             ModelExecutor a = one.load(w); ModelExecutor b = backend.load(w);
+             KvCache ca = a.newCache(LONG); KvCache cb = b.newCache(LONG)) {
+            float[] la = a.step(List.of(new SequenceStep(ca, ids)), false, HeadMode.ALL).headOutputs().get(0);
+            float[] lb = b.step(List.of(new SequenceStep(cb, ids)), false, HeadMode.ALL).headOutputs().get(0);
+            assertSlice(la, 0, lb, "1 thread vs 3 threads");
+        }
+    }
+
+    @Test
+    void clearedCacheStartsOver() {
+        ModelWeights w = model(DType.F32, false);
+        int[] ids = tokens(9, 9, w.config().vocabSize());
+        try (ModelExecutor ex = backend.load(w); KvCache c = ex.newCache(LONG)) {
+            float[] first = ex.step(List.of(new SequenceStep(c, ids)), false, HeadMode.LAST).headOutputs().get(0);
+            c.clear();
+            assertEquals(0, c.length());
+            float[] again = ex.step(List.of(new SequenceStep(c, ids)), false, HeadMode.LAST).headOutputs().get(0);
+            assertSlice(first, 0, again, "after clear");
+        }
+    }
+
+    @Test
+    void badInputIsRejectedWithClearMessages() {
+        ModelWeights w = model(DType.F32, false);
+        try (ModelExecutor ex = backend.load(w); KvCache c = ex.newCache(8); KvCache d = ex.newCache(8)) {
+            ModernBertException e = assertThrows(ModernBertException.class,
+                    () -> ex.step(List.of(new SequenceStep(d, new int[]{1}), new SequenceStep(c, new int[]{3, 97})), false, HeadMode.ALL));
+            assertEquals("sequence 1, new token 1 (position 1): token id 97 is outside the vocabulary [0, 97)", e.getMessage());
+            e = assertThrows(ModernBertException.class, () -> ex.step(List.of(new SequenceStep(c, new int[]{-1})), false, HeadMode.ALL));
+            assertTrue(e.getMessage().contains("token id -1"), e.getMessage());
+            assertEquals(0, c.length(), "a rejected step leaves the cache alone");
+            assertEquals(0, d.length(), "a rejected step leaves every cache alone");
+
+            ex.step(List.of(new SequenceStep(c, new int[]{1, 2, 3, 4, 5})), false, HeadMode.NONE);
+            e = assertThrows(ModernBertException.class, () -> ex.step(List.of(new SequenceStep(c, new int[]{1, 2, 3, 4})), false, HeadMode.NONE));
+            assertEquals("sequence 0 would reach 9 positions but the cache holds at most 8", e.getMessage());
+
+            e = assertThrows(ModernBertException.class,
+                    () -> ex.step(List.of(new SequenceStep(d, new int[]{1}), new SequenceStep(d, new int[]{2})), false, HeadMode.NONE));
+            assertTrue(e.getMessage().contains("share one KV cache"), e.getMessage());
+
+            e = assertThrows(ModernBertException.class, () -> ex.newCache(65));
+            assertTrue(e.getMessage().contains("max_position_embeddings = 64"), e.getMessage());
+
+            try (ModelExecutor other = backend.load(w)) {
+                e = assertThrows(ModernBertException.class, () -> other.step(List.of(new SequenceStep(c, new int[]{1})), false, HeadMode.NONE));
+                assertTrue(e.getMessage().contains("not made by this CPU executor"), e.getMessage());
+            }
+            d.close();
+            e = assertThrows(ModernBertException.class, () -> ex.step(List.of(new SequenceStep(d, new int[]{1})), false, HeadMode.NONE));
+            assertTrue(e.getMessage().contains("closed"), e.getMessage());
+        }
+    }
+
+    @Test
+    void headlessWeightsRefuseAHeadButGiveHiddenStates() {
+        ModelWeights w = model(DType.F32, false);
+        ModelWeights base = new ModelWeights(w.config(), w.tokenEmbeddings(), w.embeddingNorm(), w.embeddingNormBias(),
+                w.layers(), w.finalNorm(), w.finalNormBias(), null);
+        int[] ids = tokens(6, 10, w.config().vocabSize());
+        try (ModelExecutor ex = backend.load(base); KvCache c = ex.newCache(8)) {
+            ModernBertException e = assertThrows(ModernBertException.class, () -> ex.step(List.of(new SequenceStep(c, ids)), true, HeadMode.LAST));
+            assertTrue(e.getMessage().contains("needs a head"), e.getMessage());
+            StepResult r = ex.step(List.of(new SequenceStep(c, ids)), true, HeadMode.NONE);
+            assertClose(new ReferenceModel(w).hidden(ids), r.hiddenStates().get(0), 2e-4, "base model hidden");
+            assertNull(r.headOutputs().get(0));
+        }
+    }
+
+    @Test
+    void wrongTensorShapeIsNamed() {
+        ModernBertDecoderConfig c = TestModels.config(false);
+        ModelWeights w = model(DType.F32, false);
+        ModernBertDecoderConfig bigger = ModernBertDecoderConfig.builder()
+                .vocabSize(c.vocabSize()).hiddenSize(c.hiddenSize()).numAttentionHeads(c.numAttentionHeads())
+                .intermediateSize(c.intermediateSize() + 2).numHiddenLayers(c.numHiddenLayers())
+                .maxPositionEmbeddings(64).localAttention(8).globalAttnEveryNLayers(3)
+                .padTokenId(0).eosTokenId(1).bosTokenId(2).clsTokenId(2).sepTokenId(1).build();
+        ModelWeights bad = new ModelWeights(bigger, w.tokenEmbeddings(), w.embeddingNorm(), null, w.layers(), w.finalNorm(), null, w.head());
+        ModernBertException e = assertThrows(ModernBertException.class, () -> backend.load(bad));
+        assertEquals("tensor layers.0.mlp.Wi.weight (linear weight) has shape [80, 36], expected [84, 36]", e.getMessage());
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    /** |a - b| <= tol * (1 + |b|): float32 compute against the float64 reference. */
+    private static void assertClose(double[][] expected, float[] actual, double tol, String what) {
+        int cols = expected[0].length;
+        assertEquals(expected.length * cols, actual.length, what + ": size");
+        double worst = 0;
+        for (int t = 0; t < expected.length; t++) {
+            for (int j = 0; j < cols; j++) {
+                double e = expected[t][j];
+                double a = actual[t * cols + j];
+                assertTrue(Math.abs(a - e) <= tol * (1 + Math.abs(e)), what + " at [" + t + "][" + j + "]: " + a + " vs " + e);
+                worst = Math.max(worst, Math.abs(a - e));
+            }
+        }
+        assertTrue(worst < tol * 10, what);
+    }
+
+    /** Two float32 paths (different tilings / summation orders) agree to float rounding. */
+    private static void assertSlice(float[] full, int offset, float[] part, String what) {
+        for (int i = 0; i < part.length; i++) {
+            float e = full[offset + i];
+            assertEquals(e, part[i], 2e-5 * (1 + Math.abs(e)), what + " [" + i + "]");
+        }
+    }
+}

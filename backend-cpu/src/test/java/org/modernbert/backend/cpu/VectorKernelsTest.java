@@ -1,0 +1,207 @@
+package org.modernbert.backend.cpu;
+
+import org.junit.jupiter.api.Test;
+import org.modernbert.api.config.Activation;
+import org.modernbert.api.tensor.DType;
+import org.modernbert.api.tensor.Tensor;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The Vector API kernels against plain double-precision loops, on sizes that exercise every tail. */
+class VectorKernelsTest {
+    private static final int[] INS = {1, 3, 7, 16, 17, 33, 64, 71, 130};
+    private static final int[] TOKENS = {1, 2, 3, 4, 5, 8, 9};
+    private static final int[] OUTS = {1, 2, 3, 4, 5, 7, 13};
+
+    @Test
+    void matmulMatchesScalarReferenceForEveryDtypeAndShape() {
+        for (DType dtype : DType.values()) {
+            Random rnd = new Random(42 + dtype.ordinal());
+            try (Arena arena = Arena.ofConfined()) {
+                for (int in : INS) {
+                    for (int out : OUTS) {
+                        Tensor w = TestModels.tensor("w", dtype, rnd, 1.0, 0, arena, out, in);
+                        MemorySegment seg = w.data();
+                        boolean bf16 = dtype == DType.BF16;
+                        if (dtype == DType.F16) {
+                            seg = arena.allocate(4L * out * in);
+                            VectorKernels.widenF16(w.data(), seg, (long) out * in);
+                        }
+                        for (int tokens : TOKENS) {
+                            checkMatmul(rnd, w, seg, bf16, tokens, in, out);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static void checkMatmul(Random rnd, Tensor w, MemorySegment seg, boolean bf16, int tokens, int in, int out) {
+        // x rows with a stride larger than in, and an offset: the kernel must honour both
+        int xStride = in + 3;
+        int xOff = 5;
+        float[] x = random(rnd, xOff + tokens * xStride);
+        float[] bias = random(rnd, out);
+        int yStride = out + 2;
+        float[] y = random(rnd, 1 + tokens * yStride);
+        float[] before = y.clone();
+        boolean accumulate = rnd.nextBoolean();
+        VectorKernels.matmul(x, xOff, xStride, tokens, in, seg, bf16, bias, y, 1, yStride, 0, out, accumulate);
+        for (int t = 0; t < tokens; t++) {
+            for (int o = 0; o < out; o++) {
+                double s = bias[o];
+                double mag = Math.abs(bias[o]);
+                for (int i = 0; i < in; i++) {
+                    double p = (double) x[xOff + t * xStride + i] * w.getFloat((long) o * in + i);
+                    s += p;
+                    mag += Math.abs(p);
+                }
+                int idx = 1 + t * yStride + o;
+                double expected = accumulate ? before[idx] + s : s;
+                assertEquals(expected, y[idx], 1e-5 * (mag + Math.abs(before[idx])) + 1e-6,
+                        w.dtype() + " in=" + in + " out=" + out + " tokens=" + tokens + " t=" + t + " o=" + o);
+            }
+            for (int o = out; o < yStride; o++) {
+                int idx = 1 + t * yStride + o;
+                if (idx < y.length) {
+                    assertEquals(before[idx], y[idx], "a padding column was written");
+                }
+            }
+        }
+        assertEquals(before[0], y[0], "the element before the output was written");
+    }
+
+    @Test
+    void matmulTouchesOnlyItsRowRange() {
+        Random rnd = new Random(7);
+        try (Arena arena = Arena.ofConfined()) {
+            int in = 19;
+            int out = 11;
+            Tensor w = TestModels.tensor("w", DType.F32, rnd, 1.0, 0, arena, out, in);
+            float[] x = random(rnd, 6 * in);
+            float[] full = new float[6 * out];
+            VectorKernels.matmul(x, 0, in, 6, in, w.data(), false, null, full, 0, out, 0, out, false);
+            float[] parts = new float[6 * out];
+            VectorKernels.matmul(x, 0, in, 6, in, w.data(), false, null, parts, 0, out, 0, 5, false);
+            for (int t = 0; t < 6; t++) {
+                for (int o = 5; o < out; o++) {
+                    assertEquals(0f, parts[t * out + o], "row " + o + " is outside [0, 5)");
+                }
+            }
+            VectorKernels.matmul(x, 0, in, 6, in, w.data(), false, null, parts, 0, out, 5, out, false);
+            for (int i = 0; i < full.length; i++) {
+                assertEquals(full[i], parts[i], 1e-5 * Math.abs(full[i]) + 1e-6);
+            }
+        }
+    }
+
+    @Test
+    void bf16WideningIsExact() {
+        try (Arena arena = Arena.ofConfined()) {
+            float[] values = {1f, -2.5f, 0f, -0f, 3.0e-38f, 65504f, 1.0e30f, -7.75f, 0.1f, 0.333f, 1e-3f, -1e5f, 2f, 4f, 8f, 16f, 32f};
+            int n = values.length;
+            Tensor w = TestModels.tensor("w", DType.BF16, values, arena, 1, n);
+            float[] ones = new float[n];
+            for (int i = 0; i < n; i++) {
+                float[] x = new float[n];
+                x[i] = 1f;
+                float[] y = new float[1];
+                VectorKernels.matmul(x, 0, n, 1, n, w.data(), true, null, y, 0, 1, 0, 1, false);
+                assertEquals(w.getFloat(i), y[0], 0f, "element " + i);
+                ones[i] = 1f;
+            }
+        }
+    }
+
+    @Test
+    void f16WideningMatchesFloat16ToFloat() {
+        try (Arena arena = Arena.ofConfined()) {
+            float[] values = {1f, -2.5f, 0f, 65504f, 6.0e-8f, -7.75f, 0.1f, 1e-3f};
+            Tensor w = TestModels.tensor("w", DType.F16, values, arena, values.length);
+            MemorySegment dst = arena.allocate(4L * values.length);
+            VectorKernels.widenF16(w.data(), dst, values.length);
+            for (int i = 0; i < values.length; i++) {
+                assertEquals(w.getFloat(i), dst.getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, i), 0f);
+            }
+        }
+    }
+
+    @Test
+    void dotAndAxpyMatchScalarLoops() {
+        Random rnd = new Random(3);
+        for (int n : INS) {
+            float[] a = random(rnd, n + 4);
+            float[] b = random(rnd, n + 2);
+            double expected = 0;
+            for (int i = 0; i < n; i++) {
+                expected += (double) a[4 + i] * b[2 + i];
+            }
+            assertEquals(expected, VectorKernels.dot(a, 4, b, 2, n), 1e-5 * n);
+            float[] y = random(rnd, n + 1);
+            float[] y0 = y.clone();
+            VectorKernels.axpy(0.75f, a, 4, y, 1, n);
+            assertEquals(y0[0], y[0]);
+            for (int i = 0; i < n; i++) {
+                assertEquals(y0[1 + i] + 0.75 * a[4 + i], y[1 + i], 1e-5);
+            }
+        }
+    }
+
+    @Test
+    void layerNormIsStableForLargeOffsets() {
+        // E[x^2] - E[x]^2 would lose every digit here: values 1e4 apart from their mean by ~1
+        int n = 37;
+        float[] x = new float[n];
+        float[] w = new float[n];
+        float[] b = new float[n];
+        Random rnd = new Random(5);
+        for (int i = 0; i < n; i++) {
+            x[i] = 10000f + (float) rnd.nextGaussian();
+            w[i] = 1f + 0.1f * i;
+            b[i] = 0.01f * i;
+        }
+        float[] out = new float[n];
+        VectorKernels.layerNorm(x, 0, n, w, b, 1e-5, out, 0);
+        double mean = 0;
+        for (float v : x) {
+            mean += v;
+        }
+        mean /= n;
+        double var = 0;
+        for (float v : x) {
+            var += (v - mean) * (v - mean);
+        }
+        var /= n;
+        for (int i = 0; i < n; i++) {
+            double expected = (x[i] - mean) / Math.sqrt(var + 1e-5) * w[i] + b[i];
+            assertEquals(expected, out[i], 1e-5 * (1 + Math.abs(expected)));
+        }
+    }
+
+    @Test
+    void gatedActivationUsesExactGelu() {
+        float[] u = {-3f, -1f, 0.5f, 2f, 1f, 2f, 3f, -4f};
+        float[] out = new float[4];
+        VectorKernels.gatedActivation(Activation.GELU, u, 0, 4, out, 0);
+        for (int j = 0; j < 4; j++) {
+            double x = u[j];
+            double gelu = 0.5 * x * (1 + Activation.erf(x / Math.sqrt(2)));
+            assertEquals(gelu * u[4 + j], out[j], 1e-6);
+        }
+        // erf GELU and tanh GELU differ by ~1e-4 at x = -1: make sure the exact one was used
+        assertTrue(Math.abs(out[1] - Activation.GELU_TANH.apply(-1.0) * 2f) > 1e-5);
+    }
+
+    private static float[] random(Random rnd, int n) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = (float) rnd.nextGaussian();
+        }
+        return a;
+    }
+}

@@ -1,0 +1,87 @@
+package org.modernbert.core;
+
+import org.modernbert.api.ModernBertException;
+import org.modernbert.api.backend.Backend;
+import org.modernbert.api.backend.BackendOptions;
+import org.modernbert.api.backend.BackendProvider;
+import org.modernbert.api.backend.ModelExecutor;
+import org.modernbert.api.model.CausalLanguageModel;
+import org.modernbert.api.model.DecoderModel;
+import org.modernbert.api.model.HeadWeights.HeadKind;
+import org.modernbert.api.model.SequenceClassifier;
+import org.modernbert.core.backend.BackendRegistry;
+import org.modernbert.core.loading.CheckpointLoader;
+import org.modernbert.core.loading.LoadedCheckpoint;
+import org.modernbert.core.model.BaseDecoderModel;
+import org.modernbert.core.model.CausalLmModel;
+import org.modernbert.core.model.ClassifierModel;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+import java.nio.file.Path;
+
+/**
+ * Loads a Hugging Face checkpoint folder (config.json, model.safetensors or a sharded index) onto a
+ * backend. {@link #load(Path, String)} is {@code AutoModel}: the class comes from
+ * {@code architectures}. The backend is the named one (argument, then {@code -Dmodernbert.backend},
+ * then {@code MODERNBERT_BACKEND}) or the best available one.
+ */
+public final class ModernBert {
+    private static final Logger LOG = LogManager.getLogger(ModernBert.class);
+
+    private ModernBert() {
+    }
+
+    /** AutoModel with the default backend. */
+    public static DecoderModel load(Path folder) {
+        return load(folder, null);
+    }
+
+    /** AutoModel: a {@link CausalLanguageModel}, {@link SequenceClassifier} or base model, by {@code architectures}. */
+    public static DecoderModel load(Path folder, String backend) {
+        return open(folder, backend, BackendOptions.defaults(), null, false);
+    }
+
+    public static CausalLanguageModel loadCausalLM(Path folder, String backend) {
+        return (CausalLanguageModel) open(folder, backend, BackendOptions.defaults(), HeadKind.LANGUAGE_MODEL, true);
+    }
+
+    public static SequenceClassifier loadSequenceClassifier(Path folder, String backend) {
+        return (SequenceClassifier) open(folder, backend, BackendOptions.defaults(), HeadKind.CLASSIFIER, true);
+    }
+
+    /** The bare decoder ({@code ModernBertDecoderModel}); head weights in the folder are ignored. */
+    public static DecoderModel loadBaseModel(Path folder, String backend) {
+        return open(folder, backend, BackendOptions.defaults(), null, true);
+    }
+
+    /** Full control: head kind forced (or null with {@code forced} false for AutoModel), backend options. */
+    public static DecoderModel open(Path folder, String backend, BackendOptions options, HeadKind head, boolean forced) {
+        long start = System.nanoTime();
+        HeadKind kind = forced ? head : CheckpointLoader.headFor(CheckpointLoader.readConfig(folder));
+        BackendProvider provider = BackendRegistry.discover().select(backend);
+        LoadedCheckpoint checkpoint = CheckpointLoader.load(folder, kind);
+        Backend engine = null;
+        try {
+            engine = provider.create(options);
+            ModelExecutor executor = engine.load(checkpoint.weights());
+            DecoderModel model = kind == null ? new BaseDecoderModel(checkpoint, engine, executor)
+                    : switch (kind) {
+                        case LANGUAGE_MODEL -> new CausalLmModel(checkpoint, engine, executor);
+                        case CLASSIFIER -> new ClassifierModel(checkpoint, engine, executor);
+                    };
+            LOG.info("loaded {} ({}) on backend {} in {} ms", folder, kind == null ? "base model" : kind,
+                    engine.name(), (System.nanoTime() - start) / 1_000_000);
+            return model;
+        } catch (RuntimeException e) {
+            if (engine != null) {
+                engine.close();
+            }
+            checkpoint.close();
+            if (e instanceof ModernBertException) {
+                throw e;
+            }
+            throw new ModernBertException("backend " + provider.name() + " failed to load " + folder + ": " + e, e);
+        }
+    }
+}
