@@ -59,6 +59,14 @@ public final class TextClassificationPipeline implements AutoCloseable {
         for (String t : texts) {
             rows.add(tokenizer.encodeForGeneration(t));
         }
+        return classifyIds(rows, topK, function);
+    }
+
+    /** Rows of token ids (as {@link Tokenizer#encodeForGeneration} makes them) in one batch. */
+    public List<List<LabelScore>> classifyIds(List<int[]> rows, Integer topK, ScoreFunction function) {
+        if (topK != null && topK < 1) {
+            throw new ModernBertException("top_k must be at least 1 (or null for every label), got " + topK);
+        }
         ClassifierOutput out;
         lock.lock();
         try {
