@@ -12,6 +12,7 @@ module org.modernbert.core {
     exports org.modernbert.core.generation;
     exports org.modernbert.core.sampling;
     exports org.modernbert.core.pipeline;
+    exports org.modernbert.core.tokenizer;
 
     uses org.modernbert.api.backend.BackendProvider;
 }

@@ -10,8 +10,17 @@ public interface Tokenizer {
     /** Encodes one text; with special tokens the post-processor template is applied. */
     Encoding encode(String text, boolean addSpecialTokens);
 
+    /**
+     * Encodes one text truncated to at most {@code maxLength} tokens in total, special tokens included
+     * (HF truncation: the text's tokens are cut at the right, then the template is applied).
+     */
+    Encoding encode(String text, boolean addSpecialTokens, int maxLength);
+
     /** Encodes a pair of texts with the pair template. */
     Encoding encodePair(String first, String second, boolean addSpecialTokens);
+
+    /** Encodes a pair truncated to {@code maxLength} tokens in total with HF's longest-first strategy. */
+    Encoding encodePair(String first, String second, boolean addSpecialTokens, int maxLength);
 
     /** Encodes several texts (in parallel where that pays). */
     List<Encoding> encodeBatch(List<String> texts, boolean addSpecialTokens);
