@@ -6,7 +6,10 @@ import org.modernbert.api.model.FloatMatrix;
 import org.modernbert.api.model.SequenceClassifier;
 import org.modernbert.api.model.TokenBatch;
 import org.modernbert.api.tokenizer.Tokenizer;
+import org.modernbert.core.ModernBert;
+import org.modernbert.core.tokenizer.HuggingFaceTokenizer;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -28,6 +31,12 @@ public final class TextClassificationPipeline implements AutoCloseable {
     public TextClassificationPipeline(SequenceClassifier model, Tokenizer tokenizer) {
         this.model = model;
         this.tokenizer = tokenizer;
+    }
+
+    /** {@code pipeline("text-classification", model=folder)} on the named backend (null: the default choice). */
+    public static TextClassificationPipeline open(Path folder, String backend) {
+        Tokenizer tokenizer = HuggingFaceTokenizer.load(folder);
+        return new TextClassificationPipeline(ModernBert.loadSequenceClassifier(folder, backend), tokenizer);
     }
 
     public SequenceClassifier model() {

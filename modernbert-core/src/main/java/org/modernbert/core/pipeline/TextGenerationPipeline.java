@@ -3,6 +3,8 @@ package org.modernbert.core.pipeline;
 import org.modernbert.api.ModernBertException;
 import org.modernbert.api.model.CausalLanguageModel;
 import org.modernbert.api.tokenizer.Tokenizer;
+import org.modernbert.core.ModernBert;
+import org.modernbert.core.tokenizer.HuggingFaceTokenizer;
 import org.modernbert.core.generation.GeneratedSequence;
 import org.modernbert.core.generation.GenerationConfig;
 import org.modernbert.core.generation.GenerationControl;
@@ -12,6 +14,7 @@ import org.modernbert.core.generation.TextIterator;
 import org.modernbert.core.generation.TextPublisher;
 import org.modernbert.core.generation.TokenStreamer;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
@@ -36,6 +39,16 @@ public final class TextGenerationPipeline implements AutoCloseable {
         this.tokenizer = tokenizer;
         this.defaults = defaults;
         this.generator = new Generator(model, tokenizer);
+    }
+
+    /**
+     * {@code pipeline("text-generation", model=folder)}: the causal LM on the named backend (null: the
+     * default choice), the folder's {@code tokenizer.json} and its generation defaults.
+     */
+    public static TextGenerationPipeline open(Path folder, String backend) {
+        GenerationConfig defaults = GenerationConfig.fromModelFolder(folder);
+        Tokenizer tokenizer = HuggingFaceTokenizer.load(folder);
+        return new TextGenerationPipeline(ModernBert.loadCausalLM(folder, backend), tokenizer, defaults);
     }
 
     public CausalLanguageModel model() {

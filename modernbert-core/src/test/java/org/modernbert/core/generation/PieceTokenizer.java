@@ -48,6 +48,16 @@ final class PieceTokenizer implements Tokenizer {
     }
 
     @Override
+    public Encoding encode(String text, boolean addSpecialTokens, int maxLength) {
+        throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public Encoding encodePair(String first, String second, boolean addSpecialTokens, int maxLength) {
+        throw new UnsupportedOperationException();
+    }
+
+    @Override
     public Encoding encodePair(String first, String second, boolean addSpecialTokens) {
         throw new UnsupportedOperationException();
     }
