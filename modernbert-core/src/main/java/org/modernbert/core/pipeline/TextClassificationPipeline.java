@@ -43,6 +43,10 @@ public final class TextClassificationPipeline implements AutoCloseable {
         return model;
     }
 
+    public Tokenizer tokenizer() {
+        return tokenizer;
+    }
+
     public ScoreFunction defaultFunction() {
         return ScoreFunction.defaultFor(model.config());
     }
