@@ -21,7 +21,8 @@ public final class TopP implements LogitsProcessor {
 
     @Override
     public void process(int[] ids, int length, int promptLength, float[] scores) {
-        // Tokens already at -inf have probability 0 and stay removed; sort only the others.
+        // Tokens already at -inf have probability 0 and stay removed; sort only the others. Among
+        // equal scores the lowest index sorts last (key MAX - i), so it is the one kept, as argmax would pick.
         int n = 0;
         float max = Float.NEGATIVE_INFINITY;
         if (keys.length < scores.length) {
@@ -30,7 +31,7 @@ public final class TopP implements LogitsProcessor {
         for (int i = 0; i < scores.length; i++) {
             float s = scores[i];
             if (s != Float.NEGATIVE_INFINITY) {
-                keys[n++] = SortKeys.pack(s, i);
+                keys[n++] = SortKeys.pack(s, Integer.MAX_VALUE - i);
                 max = Math.max(max, s);
             }
         }
@@ -49,7 +50,7 @@ public final class TopP implements LogitsProcessor {
             if (cumulative > limit) {
                 break;
             }
-            scores[SortKeys.index(keys[j])] = Float.NEGATIVE_INFINITY;
+            scores[Integer.MAX_VALUE - SortKeys.index(keys[j])] = Float.NEGATIVE_INFINITY;
         }
     }
 }
