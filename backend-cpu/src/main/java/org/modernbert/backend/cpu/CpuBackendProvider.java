@@ -39,7 +39,12 @@ public final class CpuBackendProvider implements BackendProvider {
     /** Separate class so a missing jdk.incubator.vector fails here, inside the probe's try. */
     private static final class VectorProbe {
         static int preferredBits() {
-            return FloatVector.SPECIES_PREFERRED.vectorBitSize();
+            int bits = FloatVector.SPECIES_PREFERRED.vectorBitSize();
+            // initialises the kernels too: their BF16 path needs a short species of half that width
+            if (VectorKernels.LANES != VectorKernels.S.length()) {
+                throw new IllegalStateException("no " + bits / 2 + "-bit short vectors for BF16 widening");
+            }
+            return bits;
         }
     }
 }

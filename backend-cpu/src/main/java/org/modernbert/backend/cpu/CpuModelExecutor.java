@@ -192,6 +192,11 @@ final class CpuModelExecutor implements ModelExecutor {
     private Linear linear(Tensor t, Tensor bias, int out, int in) {
         matrixTensor(t, "linear weight", out, in);
         MemorySegment seg = t.data();
+        Thread worker = pool.anyWorker();
+        if (worker != null && !seg.isAccessibleBy(worker)) {
+            throw new ModernBertException("tensor " + t.name() + " lives in a confined arena, but the CPU backend reads weights from "
+                    + pool.parallelism() + " threads: map the checkpoint in a shared arena");
+        }
         boolean bf16 = false;
         switch (t.dtype()) {
             case F32 -> { }
@@ -287,6 +292,10 @@ final class CpuModelExecutor implements ModelExecutor {
             total += ids.length;
             if (total > Integer.MAX_VALUE / Math.max(2 * intermediate, hidden)) {
                 throw new ModernBertException("a step of " + total + " tokens is too large; split it into smaller steps");
+            }
+            if (head == HeadMode.ALL && (long) ids.length * headProjection.out > Integer.MAX_VALUE - 8) {
+                throw new ModernBertException("sequence " + s + ": " + ids.length + " positions x " + headProjection.out
+                        + " outputs do not fit one float[]; use HeadMode.LAST or shorter steps");
             }
             offsets[s + 1] = (int) total;
             maxEnd = (int) Math.max(maxEnd, end);
@@ -562,6 +571,9 @@ final class CpuModelExecutor implements ModelExecutor {
     private void checkOpen() {
         if (closed) {
             throw new ModernBertException("this CPU model executor is closed");
+        }
+        if (pool.isClosed()) {
+            throw new ModernBertException("the CPU backend that loaded this model is closed");
         }
     }
 

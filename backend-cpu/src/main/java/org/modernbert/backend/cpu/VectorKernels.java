@@ -48,6 +48,18 @@ final class VectorKernels {
         return w.get(F32_LE, elem * 4);
     }
 
+    /**
+     * Lane sum in a fixed order (pairwise halves). {@code reduceLanes(ADD)} leaves the order open, and
+     * the interpreter and the JIT then round differently, so the same input could give slightly
+     * different logits before and after warm-up; this keeps every run bit-for-bit reproducible.
+     */
+    static float sum(FloatVector v) {
+        for (int half = LANES / 2; half > 0; half /= 2) {
+            v = v.add(v.slice(half));
+        }
+        return v.lane(0);
+    }
+
     // ---------------------------------------------------------------- matmul
 
     /**
@@ -129,10 +141,10 @@ final class VectorKernels {
             a22 = v2.fma(r, a22);
             a32 = v3.fma(r, a32);
         }
-        float s00 = a00.reduceLanes(VectorOperators.ADD), s01 = a01.reduceLanes(VectorOperators.ADD), s02 = a02.reduceLanes(VectorOperators.ADD);
-        float s10 = a10.reduceLanes(VectorOperators.ADD), s11 = a11.reduceLanes(VectorOperators.ADD), s12 = a12.reduceLanes(VectorOperators.ADD);
-        float s20 = a20.reduceLanes(VectorOperators.ADD), s21 = a21.reduceLanes(VectorOperators.ADD), s22 = a22.reduceLanes(VectorOperators.ADD);
-        float s30 = a30.reduceLanes(VectorOperators.ADD), s31 = a31.reduceLanes(VectorOperators.ADD), s32 = a32.reduceLanes(VectorOperators.ADD);
+        float s00 = sum(a00), s01 = sum(a01), s02 = sum(a02);
+        float s10 = sum(a10), s11 = sum(a11), s12 = sum(a12);
+        float s20 = sum(a20), s21 = sum(a21), s22 = sum(a22);
+        float s30 = sum(a30), s31 = sum(a31), s32 = sum(a32);
         for (; i < in; i++) {
             float r0 = weight(w, bf16, w0 + i);
             float r1 = weight(w, bf16, w1 + i);
@@ -174,8 +186,8 @@ final class VectorKernels {
             a2 = v.fma(loadW(w, bf16, w2 + i), a2);
             a3 = v.fma(loadW(w, bf16, w3 + i), a3);
         }
-        float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
-        float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+        float s0 = sum(a0), s1 = sum(a1);
+        float s2 = sum(a2), s3 = sum(a3);
         for (; i < in; i++) {
             float v = x[x0 + i];
             s0 += v * weight(w, bf16, w0 + i);
@@ -203,7 +215,7 @@ final class VectorKernels {
         for (; i < upper; i += LANES) {
             a0 = FloatVector.fromArray(F, x, x0 + i).fma(loadW(w, bf16, w0 + i), a0);
         }
-        float s = a0.add(a1).reduceLanes(VectorOperators.ADD);
+        float s = sum(a0.add(a1));
         for (; i < in; i++) {
             s += x[x0 + i] * weight(w, bf16, w0 + i);
         }
@@ -220,7 +232,7 @@ final class VectorKernels {
         for (; i < upper; i += LANES) {
             acc = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), acc);
         }
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = sum(acc);
         for (; i < n; i++) {
             s += a[aOff + i] * b[bOff + i];
         }

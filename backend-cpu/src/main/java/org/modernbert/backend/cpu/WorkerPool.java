@@ -49,6 +49,15 @@ final class WorkerPool implements AutoCloseable {
         return parallelism;
     }
 
+    boolean isClosed() {
+        return closed;
+    }
+
+    /** A worker thread (not the caller), or null when the pool runs everything on the caller. */
+    Thread anyWorker() {
+        return workers.length == 0 ? null : workers[0];
+    }
+
     /**
      * Runs {@code task} over {@code [0, units)} split into {@link #parallelism()} contiguous chunks
      * whose inner boundaries are multiples of {@code align}; returns when every chunk is done.

@@ -182,6 +182,21 @@ class CpuModelExecutorTest {
     }
 
     @Test
+    void resultsAreBitIdenticalBeforeAndAfterJitWarmUp() {
+        // lane sums use a fixed order, so the interpreter and compiled code round the same way
+        ModelWeights w = model(DType.BF16, true);
+        int[] ids = tokens(LONG, 12, w.config().vocabSize());
+        try (ModelExecutor ex = backend.load(w); KvCache c = ex.newCache(LONG)) {
+            float[] first = ex.step(List.of(new SequenceStep(c, ids)), true, HeadMode.ALL).headOutputs().get(0);
+            for (int i = 0; i < 300; i++) {
+                c.clear();
+                float[] again = ex.step(List.of(new SequenceStep(c, ids)), true, HeadMode.ALL).headOutputs().get(0);
+                org.junit.jupiter.api.Assertions.assertArrayEquals(first, again, "run " + i);
+            }
+        }
+    }
+
+    @Test
     void clearedCacheStartsOver() {
         ModelWeights w = model(DType.F32, false);
         int[] ids = tokens(9, 9, w.config().vocabSize());
@@ -221,8 +236,9 @@ class CpuModelExecutorTest {
                 e = assertThrows(ModernBertException.class, () -> other.step(List.of(new SequenceStep(c, new int[]{1})), false, HeadMode.NONE));
                 assertTrue(e.getMessage().contains("not made by this CPU executor"), e.getMessage());
             }
-            d.close();
-            e = assertThrows(ModernBertException.class, () -> ex.step(List.of(new SequenceStep(d, new int[]{1})), false, HeadMode.NONE));
+            KvCache closedCache = ex.newCache(8);
+            closedCache.close();
+            e = assertThrows(ModernBertException.class, () -> ex.step(List.of(new SequenceStep(closedCache, new int[]{1})), false, HeadMode.NONE));
             assertTrue(e.getMessage().contains("closed"), e.getMessage());
         }
     }
@@ -254,6 +270,29 @@ class CpuModelExecutorTest {
         ModelWeights bad = new ModelWeights(bigger, w.tokenEmbeddings(), w.embeddingNorm(), null, w.layers(), w.finalNorm(), null, w.head());
         ModernBertException e = assertThrows(ModernBertException.class, () -> backend.load(bad));
         assertEquals("tensor layers.0.mlp.Wi.weight (linear weight) has shape [80, 36], expected [84, 36]", e.getMessage());
+    }
+
+    @Test
+    void closedExecutorOrBackendRefusesSteps() {
+        ModelWeights w = model(DType.F32, false);
+        CpuBackend own = new CpuBackend(new BackendOptions(2));
+        ModelExecutor ex = own.load(w);
+        KvCache c = ex.newCache(4);
+        own.close();
+        ModernBertException e = assertThrows(ModernBertException.class, () -> ex.step(List.of(new SequenceStep(c, new int[]{1})), false, HeadMode.LAST));
+        assertEquals("the CPU backend that loaded this model is closed", e.getMessage());
+        ex.close();
+        e = assertThrows(ModernBertException.class, () -> ex.newCache(4));
+        assertEquals("this CPU model executor is closed", e.getMessage());
+    }
+
+    @Test
+    void weightsInAConfinedArenaAreRefusedUpFront() {
+        try (Arena confined = Arena.ofConfined()) {
+            ModelWeights w = TestModels.randomModel(TestModels.config(false), DType.F32, 1, confined);
+            ModernBertException e = assertThrows(ModernBertException.class, () -> backend.load(w));
+            assertTrue(e.getMessage().contains("confined"), e.getMessage());
+        }
     }
 
     // ------------------------------------------------------------------ helpers

@@ -99,6 +99,77 @@ class ReferenceFixturesTest {
         }
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"tiny-mbd", "tiny-mbd-bf16", "tiny-mbd-f16"})
+    void batchedGreedyGenerationMatchesGolden(String name) {
+        JsonNode cases = ReferenceFixtures.golden(name).get("generate_greedy");
+        try (LoadedCheckpoint ckpt = CheckpointLoader.load(ReferenceFixtures.modelDir(name), HeadWeights.HeadKind.LANGUAGE_MODEL);
+             ModelExecutor ex = backend.load(ckpt.weights())) {
+            int n = cases.size();
+            KvCache[] caches = new KvCache[n];
+            int[][] expected = new int[n][];
+            int[][] got = new int[n][];
+            int[] produced = new int[n];
+            List<SequenceStep> steps = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                int[] prompt = ints(cases.get(i).get("prompt_ids"));
+                expected[i] = ints(cases.get(i).get("new_ids"));
+                got[i] = new int[expected[i].length];
+                caches[i] = ex.newCache(prompt.length + expected[i].length);
+                steps.add(new SequenceStep(caches[i], prompt));
+            }
+            List<Integer> active = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                active.add(i);
+            }
+            // ragged prompts prefilled together, then one token per sequence per step; finished ones drop out
+            while (!active.isEmpty()) {
+                List<float[]> logits = ex.step(steps, false, HeadMode.LAST).headOutputs();
+                List<Integer> still = new ArrayList<>();
+                List<SequenceStep> next = new ArrayList<>();
+                for (int j = 0; j < active.size(); j++) {
+                    int i = active.get(j);
+                    int tok = argmax(logits.get(j));
+                    got[i][produced[i]++] = tok;
+                    if (produced[i] < expected[i].length) {
+                        still.add(i);
+                        next.add(new SequenceStep(caches[i], new int[]{tok}));
+                    }
+                }
+                active = still;
+                steps = next;
+            }
+            for (int i = 0; i < n; i++) {
+                assertArrayEquals(expected[i], got[i], name + " batched greedy case " + i);
+                caches[i].close();
+            }
+        }
+    }
+
+    @Test
+    void fullVocabularyModelGreedyIdsMatchGolden() {
+        String name = ReferenceFixtures.END_TO_END_MODEL;
+        JsonNode cases = ReferenceFixtures.golden(name);
+        try (LoadedCheckpoint ckpt = CheckpointLoader.load(ReferenceFixtures.modelDir(name), HeadWeights.HeadKind.LANGUAGE_MODEL);
+             ModelExecutor ex = backend.load(ckpt.weights())) {
+            for (JsonNode g : cases) {
+                int[] prompt = ints(g.get("prompt_ids"));
+                int[] expected = ints(g.get("new_ids"));
+                try (KvCache cache = ex.newCache(prompt.length + expected.length)) {
+                    int[] got = new int[expected.length];
+                    int[] next = prompt;
+                    for (int i = 0; i < expected.length; i++) {
+                        float[] logits = ex.step(List.of(new SequenceStep(cache, next)), false, HeadMode.LAST).headOutputs().get(0);
+                        assertEquals(ckpt.config().vocabSize(), logits.length);
+                        got[i] = argmax(logits);
+                        next = new int[]{got[i]};
+                    }
+                    assertArrayEquals(expected, got, name + ": " + g.get("text").asText());
+                }
+            }
+        }
+    }
+
     @Test
     void classifierPooledLogitsMatchGolden() {
         String name = ReferenceFixtures.CLASSIFIER_MODEL;

@@ -1,7 +1,6 @@
 package org.modernbert.core.tokenizer;
 
 import java.util.List;
-import java.util.Locale;
 
 /** The normalizers of {@code tokenizer.json}; each keeps the alignment to the original text. */
 final class Normalizers {
@@ -65,10 +64,11 @@ final class Normalizers {
                 int cp = Chars.codePointAt(text, i);
                 int start = s.originalStart(i);
                 int end = s.originalEnd(i + n - 1);
-                if (cp < 128) {
-                    out.append((char) Character.toLowerCase(cp), start, end);
+                if (cp == 0x130) {
+                    // the one unconditional multi-char lower-case mapping (SpecialCasing.txt)
+                    out.append("i\u0307", start, end);
                 } else {
-                    out.append(new String(Character.toChars(cp)).toLowerCase(Locale.ROOT), start, end);
+                    out.appendCodePoint(Character.toLowerCase(cp), start, end);
                 }
                 i += n;
             }
