@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 import org.modernbert.api.ModernBertException;
+import org.modernbert.api.config.ModernBertDecoderConfig;
 import org.modernbert.api.model.CausalLanguageModel;
 import org.modernbert.api.tokenizer.Tokenizer;
 import org.modernbert.core.ModernBert;
@@ -141,6 +142,9 @@ final class GenerateCommand implements Callable<Integer> {
         }
         int[] ids = prompt != null ? tokenizer.encodeForGeneration(prompt)
                 : promptIds.stream().mapToInt(Integer::intValue).toArray();
+        // Fail before the (slower) model load when the request cannot fit the model's positions.
+        Generator.requireFits(0, ids.length, config,
+                ModernBertDecoderConfig.fromJsonFile(folder.resolve("config.json")).maxPositionEmbeddings());
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         try (CausalLanguageModel lm = ModernBert.loadCausalLM(folder, backend)) {

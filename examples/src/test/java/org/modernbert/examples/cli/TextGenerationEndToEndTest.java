@@ -123,6 +123,31 @@ class TextGenerationEndToEndTest {
     }
 
     @Test
+    void severalReturnSequencesThroughThePipelineAndTheCli() throws IOException {
+        Path kjv = GenerationEndToEndTest.KJV;
+        try (TextGenerationPipeline pipe = TextGenerationPipeline.open(kjv, "cpu")) {
+            GenerationConfig cfg = pipe.defaults().toBuilder().numReturnSequences(3).maxNewTokens(20).seed(11L).build();
+            List<GeneratedText> out = pipe.generate("In the beginning", cfg, true);
+            assertEquals(3, out.size());
+            for (GeneratedText t : out) {
+                assertTrue(t.generatedText().startsWith("In the beginning"), t.generatedText());
+                assertEquals(0, t.sequence().promptIndex());
+            }
+            assertNotEquals(out.get(0).generatedText(), out.get(1).generatedText());
+            List<GeneratedText> again = pipe.generate("In the beginning", cfg, false);
+            assertEquals(out.get(2).generatedText(), "In the beginning" + again.get(2).generatedText());
+        }
+        CliRun run = CliRun.of("generate", "--model", kjv.toString(), "--num-return-sequences", "2", "--seed", "5",
+                "--max-new-tokens", "8", "--json", "In the beginning");
+        assertEquals(0, run.exitCode(), run.err());
+        JsonNode arr = JSON.readTree(run.out());
+        assertTrue(arr.isArray() && arr.size() == 2, run.out());
+        CliRun greedyMany = CliRun.of("generate", "--model", kjv.toString(), "--greedy", "--num-return-sequences", "2", "x");
+        assertEquals(1, greedyMany.exitCode());
+        assertTrue(greedyMany.err().contains("num_return_sequences"), greedyMany.err());
+    }
+
+    @Test
     void cliStopStringAndStreaming() throws IOException {
         Path kjv = GenerationEndToEndTest.KJV;
         // The greedy continuation is " of the world, and in the world, ...": stop at the first comma.

@@ -185,17 +185,25 @@ public final class Generator {
                         + ", outside the vocabulary [0, " + vocabSize + ")");
             }
         }
-        int maxNew = config.maxNewTokensFor(prompt.length);
-        long total = (long) prompt.length + maxNew;
-        if (total > maxPositions) {
-            throw new ModernBertException("prompt " + p + " has " + prompt.length + " tokens and max_new_tokens is " + maxNew
-                    + ": " + total + " positions exceed the model's max_position_embeddings " + maxPositions
-                    + "; shorten the prompt or lower max_new_tokens");
-        }
+        requireFits(p, prompt.length, config, maxPositions);
         if (config.maxNewTokens() == null && prompt.length >= (config.maxLength() == null
                 ? GenerationConfig.DEFAULT_MAX_LENGTH : config.maxLength())) {
             LOG.warn("prompt {} has {} tokens, which already reaches max_length {}: generating one token; set max_new_tokens instead",
                     p, prompt.length, config.maxLength() == null ? GenerationConfig.DEFAULT_MAX_LENGTH : config.maxLength());
+        }
+    }
+
+    /**
+     * Fails with the numbers when prompt {@code p} plus its new tokens would exceed the model's
+     * {@code max_position_embeddings} (callers may check before loading a model).
+     */
+    public static void requireFits(int p, int promptLength, GenerationConfig config, int maxPositions) {
+        int maxNew = config.maxNewTokensFor(promptLength);
+        long total = (long) promptLength + maxNew;
+        if (total > maxPositions) {
+            throw new ModernBertException("prompt " + p + " has " + promptLength + " tokens and max_new_tokens is " + maxNew
+                    + ": " + total + " positions exceed the model's max_position_embeddings " + maxPositions
+                    + "; shorten the prompt or lower max_new_tokens");
         }
     }
 
