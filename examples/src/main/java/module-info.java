@@ -5,5 +5,6 @@ module org.modernbert.examples {
     requires com.fasterxml.jackson.databind;
     requires org.apache.logging.log4j;
 
+    exports org.modernbert.examples.samples;
     opens org.modernbert.examples.cli to info.picocli;
 }
