@@ -39,28 +39,49 @@ public final class ModernBert {
 
     /** AutoModel: a {@link CausalLanguageModel}, {@link SequenceClassifier} or base model, by {@code architectures}. */
     public static DecoderModel load(Path folder, String backend) {
-        return open(folder, backend, BackendOptions.defaults(), null, false);
+        return load(folder, backend, BackendOptions.defaults());
+    }
+
+    public static DecoderModel load(Path folder, String backend, BackendOptions options) {
+        return open(folder, backend, options, true, null);
     }
 
     public static CausalLanguageModel loadCausalLM(Path folder, String backend) {
-        return (CausalLanguageModel) open(folder, backend, BackendOptions.defaults(), HeadKind.LANGUAGE_MODEL, true);
+        return loadCausalLM(folder, backend, BackendOptions.defaults());
+    }
+
+    public static CausalLanguageModel loadCausalLM(Path folder, String backend, BackendOptions options) {
+        return (CausalLanguageModel) open(folder, backend, options, false, HeadKind.LANGUAGE_MODEL);
     }
 
     public static SequenceClassifier loadSequenceClassifier(Path folder, String backend) {
-        return (SequenceClassifier) open(folder, backend, BackendOptions.defaults(), HeadKind.CLASSIFIER, true);
+        return loadSequenceClassifier(folder, backend, BackendOptions.defaults());
+    }
+
+    public static SequenceClassifier loadSequenceClassifier(Path folder, String backend, BackendOptions options) {
+        return (SequenceClassifier) open(folder, backend, options, false, HeadKind.CLASSIFIER);
     }
 
     /** The bare decoder ({@code ModernBertDecoderModel}); head weights in the folder are ignored. */
     public static DecoderModel loadBaseModel(Path folder, String backend) {
-        return open(folder, backend, BackendOptions.defaults(), null, true);
+        return loadBaseModel(folder, backend, BackendOptions.defaults());
     }
 
-    /** Full control: head kind forced (or null with {@code forced} false for AutoModel), backend options. */
-    public static DecoderModel open(Path folder, String backend, BackendOptions options, HeadKind head, boolean forced) {
+    public static DecoderModel loadBaseModel(Path folder, String backend, BackendOptions options) {
+        return open(folder, backend, options, false, null);
+    }
+
+    /**
+     * Selects the backend, maps the checkpoint (head from {@code architectures} when {@code auto},
+     * else {@code head}, null meaning none) and loads it on the backend; on failure everything opened
+     * so far is closed again.
+     */
+    private static DecoderModel open(Path folder, String backend, BackendOptions options, boolean auto, HeadKind head) {
         long start = System.nanoTime();
-        HeadKind kind = forced ? head : CheckpointLoader.headFor(CheckpointLoader.readConfig(folder));
         BackendProvider provider = BackendRegistry.discover().select(backend);
-        LoadedCheckpoint checkpoint = CheckpointLoader.load(folder, kind);
+        // AutoModel: the loader picks the head from config.json's architectures.
+        LoadedCheckpoint checkpoint = auto ? CheckpointLoader.load(folder) : CheckpointLoader.load(folder, head);
+        HeadKind kind = checkpoint.weights().head() == null ? null : checkpoint.weights().head().kind();
         Backend engine = null;
         try {
             engine = provider.create(options);
