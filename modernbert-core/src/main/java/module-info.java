@@ -6,7 +6,6 @@ module org.modernbert.core {
 
     exports org.modernbert.core;
     exports org.modernbert.core.backend;
-    exports org.modernbert.core.model;
     exports org.modernbert.core.safetensors;
     exports org.modernbert.core.loading;
     exports org.modernbert.core.generation;
