@@ -70,7 +70,7 @@ public final class CheckpointLoader {
         try {
             SafetensorsCheckpoint checkpoint = SafetensorsCheckpoint.open(folder, arena);
             ModelWeights weights = mapWeights(config, checkpoint.tensors(), head, checkpoint.source().toString());
-            LOG.info("loaded {} ({} tensors, head {}) from {}", config, checkpoint.tensors().size(),
+            LOG.debug("loaded {} ({} tensors, head {}) from {}", config, checkpoint.tensors().size(),
                     head == null ? "none" : head, checkpoint.source());
             return new LoadedCheckpoint(folder, checkpoint.source(), config, weights, arena);
         } catch (RuntimeException | Error e) {
