@@ -9,6 +9,7 @@ import org.modernbert.conformance.ReferenceFixtures;
 import org.modernbert.core.generation.FinishReason;
 import org.modernbert.core.generation.GenerationConfig;
 import org.modernbert.core.generation.TextIterator;
+import org.modernbert.core.generation.TextPublisher;
 import org.modernbert.core.pipeline.GeneratedText;
 import org.modernbert.core.pipeline.TextGenerationPipeline;
 
@@ -16,6 +17,11 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Flow;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -76,6 +82,43 @@ class TextGenerationEndToEndTest {
         }
         assertTrue(pieces.size() > 1, pieces.toString());
         assertEquals(c.get("generated_text").asText(), String.join("", pieces));
+    }
+
+    @Test
+    void aStalledStreamDoesNotBlockOtherRequestsOnThePipeline() throws Exception {
+        JsonNode streamed = ReferenceFixtures.golden(ReferenceFixtures.END_TO_END_MODEL).get(1);
+        JsonNode other = ReferenceFixtures.golden(ReferenceFixtures.END_TO_END_MODEL).get(0);
+        TextPublisher pub = e2e.publisher(streamed.get("text").asText(), greedy16());
+        AtomicReference<Flow.Subscription> subscription = new AtomicReference<>();
+        CountDownLatch first = new CountDownLatch(1);
+        pub.subscribe(new Flow.Subscriber<>() {
+            @Override
+            public void onSubscribe(Flow.Subscription s) {
+                subscription.set(s);
+                s.request(1); // then never again: the generation waits for demand
+            }
+
+            @Override
+            public void onNext(String item) {
+                first.countDown();
+            }
+
+            @Override
+            public void onError(Throwable t) {
+            }
+
+            @Override
+            public void onComplete() {
+            }
+        });
+        assertTrue(first.await(60, TimeUnit.SECONDS));
+        // Another thread's request on the same pipeline runs to the end meanwhile.
+        GeneratedText out = CompletableFuture.supplyAsync(() -> e2e.generate(other.get("text").asText(), greedy16(), false)
+                .getFirst()).get(60, TimeUnit.SECONDS);
+        assertEquals(other.get("generated_text").asText(), out.generatedText());
+        assertFalse(pub.result().isDone(), "the stream still waits for demand");
+        subscription.get().cancel();
+        assertEquals(FinishReason.CANCELLED, pub.result().get(60, TimeUnit.SECONDS).sequences().getFirst().finishReason());
     }
 
     @Test
