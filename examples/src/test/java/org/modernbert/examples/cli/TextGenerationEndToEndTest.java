@@ -122,6 +122,29 @@ class TextGenerationEndToEndTest {
     }
 
     @Test
+    void cliEosTokenIdFlagStopsAtTheGivenIds() throws IOException {
+        Path dir = ReferenceFixtures.modelDir(ReferenceFixtures.END_TO_END_MODEL);
+        JsonNode c = ReferenceFixtures.golden(ReferenceFixtures.END_TO_END_MODEL).get(0);
+        int[] greedyIds = GenerationEndToEndTest.ints(c.get("new_ids"));
+        int eos = greedyIds[3];
+        int stopAt = 0;
+        while (greedyIds[stopAt] != eos) {
+            stopAt++;
+        }
+        // A list of ids: 49999 is not among the greedy tokens, the other is the 4th greedy token.
+        CliRun run = CliRun.of("generate", "--model", dir.toString(), "--greedy", "--max-new-tokens", "16",
+                "--eos-token-id", "49999," + eos, "--pad-token-id", "0", "--json", c.get("text").asText());
+        assertEquals(0, run.exitCode(), run.err());
+        JsonNode out = JSON.readTree(run.out());
+        assertEquals("eos", out.get("finish_reason").asText());
+        assertEquals(stopAt + 1, out.get("new_ids").size(), out.toString());
+        assertEquals(eos, out.get("new_ids").get(stopAt).asInt());
+        CliRun both = CliRun.of("generate", "--model", dir.toString(), "--ignore-eos", "--eos-token-id", "5", "x");
+        assertEquals(1, both.exitCode());
+        assertTrue(both.err().startsWith("error: ") && both.err().contains("--eos-token-id"), both.err());
+    }
+
+    @Test
     void cliJsonMatchesTheFixture() throws IOException {
         Path dir = ReferenceFixtures.modelDir(ReferenceFixtures.END_TO_END_MODEL);
         for (JsonNode c : ReferenceFixtures.golden(ReferenceFixtures.END_TO_END_MODEL)) {
