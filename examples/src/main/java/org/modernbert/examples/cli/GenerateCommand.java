@@ -108,6 +108,13 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--max-time", paramLabel = "S", description = "max_time in seconds.")
     Double maxTime;
 
+    @Option(names = "--eos-token-id", split = ",", paramLabel = "ID",
+            description = "eos_token_id: one id or a comma-separated list (replaces the model's).")
+    List<Integer> eosTokenIds;
+
+    @Option(names = "--pad-token-id", paramLabel = "ID", description = "pad_token_id.")
+    Integer padTokenId;
+
     @Option(names = "--ignore-eos", description = "Do not stop at eos tokens.")
     boolean ignoreEos;
 
@@ -124,6 +131,9 @@ final class GenerateCommand implements Callable<Integer> {
         }
         if (greedy && sample) {
             throw new ModernBertException("--greedy and --sample contradict each other: choose one");
+        }
+        if (ignoreEos && eosTokenIds != null) {
+            throw new ModernBertException("--ignore-eos and --eos-token-id contradict each other: choose one");
         }
         if (stream && json) {
             throw new ModernBertException("--stream prints plain text: it cannot be combined with --json");
@@ -231,6 +241,12 @@ final class GenerateCommand implements Callable<Integer> {
         }
         if (maxTime != null) {
             b.maxTime(maxTime);
+        }
+        if (eosTokenIds != null) {
+            b.eosTokenIds(eosTokenIds);
+        }
+        if (padTokenId != null) {
+            b.padTokenId(padTokenId);
         }
         if (ignoreEos) {
             b.eosTokenIds(List.of());

@@ -115,6 +115,30 @@ class ClassifyCommandTest {
     }
 
     @Test
+    void functionFlagChoosesTheScoresAndBadValuesAreOneLineErrors() throws IOException {
+        Path model = modelWithTokenizer();
+        CliRun none = CliRun.of("classify", "--model", model.toString(), "--function", "none", "--json", "a fine day");
+        CliRun sigmoid = CliRun.of("classify", "--model", model.toString(), "--function", "sigmoid", "--json", "a fine day");
+        assertEquals(0, none.exitCode(), none.err());
+        assertEquals(0, sigmoid.exitCode(), sigmoid.err());
+        JsonNode raw = JSON.readTree(none.out()).get(0);
+        JsonNode sig = JSON.readTree(sigmoid.out()).get(0);
+        assertEquals(3, raw.size());
+        // Sigmoid is monotone: same label order, each score the sigmoid of the raw logit.
+        for (int k = 0; k < 3; k++) {
+            assertEquals(raw.get(k).get("label").asText(), sig.get(k).get("label").asText());
+            double logit = raw.get(k).get("score").asDouble();
+            assertEquals(1 / (1 + Math.exp(-logit)), sig.get(k).get("score").asDouble(), 1e-6);
+        }
+        CliRun bad = CliRun.of("classify", "--model", model.toString(), "--function", "tanh", "x");
+        assertEquals(1, bad.exitCode());
+        assertTrue(bad.err().startsWith("error: ") && bad.err().contains("function_to_apply"), bad.err());
+        CliRun zero = CliRun.of("classify", "--model", model.toString(), "--top-k", "0", "x");
+        assertEquals(1, zero.exitCode());
+        assertTrue(zero.err().startsWith("error: ") && zero.err().contains("--top-k"), zero.err());
+    }
+
+    @Test
     void missingTokenizerIsAOneLineError() {
         CliRun run = CliRun.of("classify", "--model", ReferenceFixtures.modelDir(ReferenceFixtures.CLASSIFIER_MODEL).toString(), "hi");
         assertEquals(1, run.exitCode());

@@ -9,6 +9,7 @@ import org.modernbert.conformance.ReferenceFixtures;
 import org.modernbert.core.generation.FinishReason;
 import org.modernbert.core.generation.GenerationConfig;
 import org.modernbert.core.generation.TextIterator;
+import org.modernbert.core.generation.TextPublisher;
 import org.modernbert.core.pipeline.GeneratedText;
 import org.modernbert.core.pipeline.TextGenerationPipeline;
 
@@ -16,6 +17,11 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Flow;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -76,6 +82,66 @@ class TextGenerationEndToEndTest {
         }
         assertTrue(pieces.size() > 1, pieces.toString());
         assertEquals(c.get("generated_text").asText(), String.join("", pieces));
+    }
+
+    @Test
+    void aStalledStreamDoesNotBlockOtherRequestsOnThePipeline() throws Exception {
+        JsonNode streamed = ReferenceFixtures.golden(ReferenceFixtures.END_TO_END_MODEL).get(1);
+        JsonNode other = ReferenceFixtures.golden(ReferenceFixtures.END_TO_END_MODEL).get(0);
+        TextPublisher pub = e2e.publisher(streamed.get("text").asText(), greedy16());
+        AtomicReference<Flow.Subscription> subscription = new AtomicReference<>();
+        CountDownLatch first = new CountDownLatch(1);
+        pub.subscribe(new Flow.Subscriber<>() {
+            @Override
+            public void onSubscribe(Flow.Subscription s) {
+                subscription.set(s);
+                s.request(1); // then never again: the generation waits for demand
+            }
+
+            @Override
+            public void onNext(String item) {
+                first.countDown();
+            }
+
+            @Override
+            public void onError(Throwable t) {
+            }
+
+            @Override
+            public void onComplete() {
+            }
+        });
+        assertTrue(first.await(60, TimeUnit.SECONDS));
+        // Another thread's request on the same pipeline runs to the end meanwhile.
+        GeneratedText out = CompletableFuture.supplyAsync(() -> e2e.generate(other.get("text").asText(), greedy16(), false)
+                .getFirst()).get(60, TimeUnit.SECONDS);
+        assertEquals(other.get("generated_text").asText(), out.generatedText());
+        assertFalse(pub.result().isDone(), "the stream still waits for demand");
+        subscription.get().cancel();
+        assertEquals(FinishReason.CANCELLED, pub.result().get(60, TimeUnit.SECONDS).sequences().getFirst().finishReason());
+    }
+
+    @Test
+    void cliEosTokenIdFlagStopsAtTheGivenIds() throws IOException {
+        Path dir = ReferenceFixtures.modelDir(ReferenceFixtures.END_TO_END_MODEL);
+        JsonNode c = ReferenceFixtures.golden(ReferenceFixtures.END_TO_END_MODEL).get(0);
+        int[] greedyIds = GenerationEndToEndTest.ints(c.get("new_ids"));
+        int eos = greedyIds[3];
+        int stopAt = 0;
+        while (greedyIds[stopAt] != eos) {
+            stopAt++;
+        }
+        // A list of ids: 49999 is not among the greedy tokens, the other is the 4th greedy token.
+        CliRun run = CliRun.of("generate", "--model", dir.toString(), "--greedy", "--max-new-tokens", "16",
+                "--eos-token-id", "49999," + eos, "--pad-token-id", "0", "--json", c.get("text").asText());
+        assertEquals(0, run.exitCode(), run.err());
+        JsonNode out = JSON.readTree(run.out());
+        assertEquals("eos", out.get("finish_reason").asText());
+        assertEquals(stopAt + 1, out.get("new_ids").size(), out.toString());
+        assertEquals(eos, out.get("new_ids").get(stopAt).asInt());
+        CliRun both = CliRun.of("generate", "--model", dir.toString(), "--ignore-eos", "--eos-token-id", "5", "x");
+        assertEquals(1, both.exitCode());
+        assertTrue(both.err().startsWith("error: ") && both.err().contains("--eos-token-id"), both.err());
     }
 
     @Test

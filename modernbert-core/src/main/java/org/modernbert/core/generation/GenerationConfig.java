@@ -17,8 +17,8 @@ import java.util.List;
  * {@link #toBuilder()}.
  *
  * <p>Length: {@code max_new_tokens} wins over {@code max_length} (prompt plus new tokens); with
- * neither, {@code max_length} is 20 as in transformers. When the prompt already reaches
- * {@code max_length}, one token is still generated (transformers warns and does the same).
+ * neither, {@code max_length} is 20 as in transformers. A prompt that already reaches
+ * {@code max_length} is an error (transformers raises a {@code ValueError}).
  *
  * @param maxNewTokens       {@code max_new_tokens}, or null
  * @param maxLength          {@code max_length} (prompt plus new tokens), or null for 20
@@ -146,7 +146,8 @@ public record GenerationConfig(Integer maxNewTokens, Integer maxLength, int minN
 
     /**
      * How many tokens a prompt of {@code promptLength} tokens may get: {@code max_new_tokens}, else
-     * {@code max_length} minus the prompt (at least one token), else 20 minus the prompt.
+     * {@code max_length} minus the prompt, else 20 minus the prompt (at least one: a prompt that
+     * reaches {@code max_length} is rejected by {@link Generator#requireFits}).
      */
     public int maxNewTokensFor(int promptLength) {
         if (maxNewTokens != null) {
@@ -154,6 +155,33 @@ public record GenerationConfig(Integer maxNewTokens, Integer maxLength, int minN
         }
         int total = maxLength != null ? maxLength : DEFAULT_MAX_LENGTH;
         return Math.max(1, total - promptLength);
+    }
+
+    /**
+     * The sampling knobs set away from their defaults while {@code do_sample} is false: they are
+     * ignored, and transformers warns about each ({@code GenerationConfig.validate}).
+     */
+    public List<String> ignoredSamplingFields() {
+        List<String> out = new ArrayList<>();
+        if (doSample) {
+            return out;
+        }
+        if (temperature != 1.0) {
+            out.add("temperature");
+        }
+        if (topK != 50) {
+            out.add("top_k");
+        }
+        if (topP != 1.0) {
+            out.add("top_p");
+        }
+        if (minP != null) {
+            out.add("min_p");
+        }
+        if (typicalP != 1.0) {
+            out.add("typical_p");
+        }
+        return out;
     }
 
     public int[] eosTokenIdArray() {
@@ -364,8 +392,21 @@ public record GenerationConfig(Integer maxNewTokens, Integer maxLength, int minN
         public Builder maxTime(Double v) { maxTime = v; return this; }
         public Builder seed(Long v) { seed = v; return this; }
 
-        /** Greedy decoding: {@code do_sample} false (the sampling knobs are then ignored, as in transformers). */
-        public Builder greedy() { doSample = false; numReturnSequences = 1; return this; }
+        /**
+         * Greedy decoding: {@code do_sample} false, one sequence, and the sampling knobs back at their
+         * defaults (greedy ignores them; resetting keeps a model's sampling defaults from being reported
+         * as ignored).
+         */
+        public Builder greedy() {
+            doSample = false;
+            numReturnSequences = 1;
+            temperature = 1.0;
+            topK = 50;
+            topP = 1.0;
+            minP = null;
+            typicalP = 1.0;
+            return this;
+        }
 
         public GenerationConfig build() {
             return new GenerationConfig(maxNewTokens, maxLength, minNewTokens, doSample, temperature, topK, topP, minP,

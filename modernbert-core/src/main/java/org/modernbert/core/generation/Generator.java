@@ -34,7 +34,10 @@ import java.util.concurrent.ThreadLocalRandom;
  * {@code new SplittableRandom(seed)}, so a prompt gives the same text alone or in a batch. Without
  * one, a fresh random seed is split across all sequences.
  *
- * <p>Not thread-safe (the executor is not): one request at a time.
+ * <p>Thread-safe: several threads may generate on one executor at once (each request has its own
+ * caches, processors and random generators); executor calls are serialized by locking the executor,
+ * as {@code LoadedModel} does, so requests interleave step by step and a stalled stream consumer
+ * only stalls its own request.
  */
 public final class Generator {
     private static final Logger LOG = LogManager.getLogger(Generator.class);
@@ -83,6 +86,10 @@ public final class Generator {
         for (int p = 0; p < prompts.size(); p++) {
             checkPrompt(p, prompts.get(p), config);
         }
+        List<String> ignored = config.ignoredSamplingFields();
+        if (!ignored.isEmpty()) {
+            LOG.warn("do_sample is false: {} only apply to sampling and are ignored (as in transformers)", ignored);
+        }
         int[] eos = config.eosTokenIdArray();
         LogitsProcessorList processors = LogitsProcessorList.standard(config.repetitionPenalty(),
                 config.noRepeatNgramSize(), config.minNewTokens(), eos, config.doSample(), config.temperature(),
@@ -101,7 +108,10 @@ public final class Generator {
                 for (int c = 0; c < copies; c++) {
                     SplittableRandom rng = config.seed() != null ? seededRoot.split() : unseededRoot.split();
                     int maxNew = config.maxNewTokensFor(prompt.length);
-                    KvCache cache = executor.newCache(prompt.length + maxNew);
+                    KvCache cache;
+                    synchronized (executor) {
+                        cache = executor.newCache(prompt.length + maxNew);
+                    }
                     Seq s = new Seq(all.size(), p, prompt, maxNew, cache, rng, vocabSize);
                     all.add(s);
                     if (!config.stopStrings().isEmpty()) {
@@ -126,7 +136,10 @@ public final class Generator {
                 for (Seq s : active) {
                     steps.add(new SequenceStep(s.cache, prefill ? s.prompt() : new int[]{s.ids[s.length - 1]}));
                 }
-                StepResult out = executor.step(steps, false, HeadMode.LAST);
+                StepResult out;
+                synchronized (executor) {
+                    out = executor.step(steps, false, HeadMode.LAST);
+                }
                 if (out.headOutputs().size() != active.size()) {
                     throw new ModernBertException("backend returned " + out.headOutputs().size() + " logit rows for "
                             + active.size() + " sequences");
@@ -169,9 +182,28 @@ public final class Generator {
                     generated, all.size(), promptTokens, prefillNanos / 1e6, decodeNanos / 1e6);
             return result;
         } finally {
+            closeCaches(all);
+        }
+    }
+
+    /** Closes every cache even when one close fails; the first failure is thrown after the rest. */
+    private void closeCaches(List<Seq> all) {
+        RuntimeException failure = null;
+        synchronized (executor) {
             for (Seq s : all) {
-                s.cache.close();
+                try {
+                    s.cache.close();
+                } catch (RuntimeException e) {
+                    if (failure == null) {
+                        failure = e;
+                    } else {
+                        failure.addSuppressed(e);
+                    }
+                }
             }
+        }
+        if (failure != null) {
+            throw failure;
         }
     }
 
@@ -186,18 +218,23 @@ public final class Generator {
             }
         }
         requireFits(p, prompt.length, config, maxPositions);
-        if (config.maxNewTokens() == null && prompt.length >= (config.maxLength() == null
-                ? GenerationConfig.DEFAULT_MAX_LENGTH : config.maxLength())) {
-            LOG.warn("prompt {} has {} tokens, which already reaches max_length {}: generating one token; set max_new_tokens instead",
-                    p, prompt.length, config.maxLength() == null ? GenerationConfig.DEFAULT_MAX_LENGTH : config.maxLength());
-        }
     }
 
     /**
-     * Fails with the numbers when prompt {@code p} plus its new tokens would exceed the model's
-     * {@code max_position_embeddings} (callers may check before loading a model).
+     * Fails with the numbers when prompt {@code p} already reaches {@code max_length} (without
+     * {@code max_new_tokens}; transformers raises the same error) or when the prompt plus its new
+     * tokens would exceed the model's {@code max_position_embeddings} (callers may check before
+     * loading a model).
      */
     public static void requireFits(int p, int promptLength, GenerationConfig config, int maxPositions) {
+        if (config.maxNewTokens() == null) {
+            int maxLength = config.maxLength() == null ? GenerationConfig.DEFAULT_MAX_LENGTH : config.maxLength();
+            if (promptLength >= maxLength) {
+                throw new ModernBertException("prompt " + p + " has " + promptLength + " tokens but max_length is " + maxLength
+                        + (config.maxLength() == null ? " (the default)" : "")
+                        + ": max_length counts the prompt; raise max_length or, better, set max_new_tokens");
+            }
+        }
         int maxNew = config.maxNewTokensFor(promptLength);
         long total = (long) promptLength + maxNew;
         if (total > maxPositions) {

@@ -2,6 +2,7 @@ package org.modernbert.core.generation;
 
 import org.modernbert.api.tokenizer.Tokenizer;
 
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Flow;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -14,6 +15,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * waits while the subscriber has no demand (back-pressure). Cancelling the subscription cancels the
  * generation. One subscriber only. Only sequence 0 is streamed (as transformers' streamers, which
  * support a batch of one).
+ *
+ * <p>Reactive Streams rules kept: {@code onSubscribe} comes first; {@code onComplete} or
+ * {@code onError} at most once, and neither after the subscriber cancelled; {@code request(n <= 0)}
+ * cancels the generation and signals {@code onError(IllegalArgumentException)} (rule 3.9); requests
+ * after a cancel are no-ops (3.6); {@code subscribe(null)} throws {@code NullPointerException} (1.9).
  */
 public final class TextPublisher implements Flow.Publisher<String> {
     private final Tokenizer tokenizer;
@@ -33,6 +39,7 @@ public final class TextPublisher implements Flow.Publisher<String> {
 
     @Override
     public void subscribe(Flow.Subscriber<? super String> subscriber) {
+        Objects.requireNonNull(subscriber, "subscriber");
         if (!subscribed.compareAndSet(false, true)) {
             subscriber.onSubscribe(new Flow.Subscription() {
                 @Override
@@ -68,6 +75,9 @@ public final class TextPublisher implements Flow.Publisher<String> {
         public void request(long n) {
             lock.lock();
             try {
+                if (cancelled) {
+                    return;
+                }
                 if (n <= 0) {
                     badRequest = new IllegalArgumentException("request(" + n + "): demand must be positive (rule 3.9)");
                     cancelled = true;
@@ -116,28 +126,31 @@ public final class TextPublisher implements Flow.Publisher<String> {
                     subscriber.onNext(text);
                 }
             });
+            Throwable failure = null;
             try {
-                GenerationResult r = task.run(streamer, control);
-                result.complete(r);
-                if (badRequest != null) {
-                    subscriber.onError(badRequest);
-                } else if (!isCancelled()) {
-                    subscriber.onComplete();
-                }
+                result.complete(task.run(streamer, control));
             } catch (RuntimeException | Error e) {
+                failure = e;
                 result.completeExceptionally(e);
-                if (!isCancelled()) {
-                    subscriber.onError(e);
-                }
             }
-        }
-
-        private boolean isCancelled() {
+            IllegalArgumentException bad;
+            boolean cancelledBySubscriber;
             lock.lock();
             try {
-                return cancelled && badRequest == null;
+                bad = badRequest;
+                cancelledBySubscriber = cancelled && bad == null;
             } finally {
                 lock.unlock();
+            }
+            // A bad request is reported even when the generation it stopped failed too (rule 3.9).
+            if (bad != null) {
+                subscriber.onError(bad);
+            } else if (!cancelledBySubscriber) {
+                if (failure != null) {
+                    subscriber.onError(failure);
+                } else {
+                    subscriber.onComplete();
+                }
             }
         }
     }

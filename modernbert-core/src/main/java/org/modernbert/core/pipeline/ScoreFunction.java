@@ -9,12 +9,16 @@ public enum ScoreFunction {
     SOFTMAX, SIGMOID, NONE;
 
     /**
-     * transformers' choice when none is given: sigmoid for {@code multi_label_classification} or a
-     * single label (so a one-label regression head also gets a sigmoid, as in transformers); softmax
-     * for {@code single_label_classification} or several labels; none otherwise.
+     * transformers' choice when none is given ({@code TextClassificationPipeline.postprocess}): none
+     * for {@code regression} (raw values, whatever {@code num_labels}); sigmoid for
+     * {@code multi_label_classification} or a single label; softmax for
+     * {@code single_label_classification} or several labels; none otherwise.
      */
     public static ScoreFunction defaultFor(ModernBertDecoderConfig config) {
         ProblemType p = config.problemType();
+        if (p == ProblemType.REGRESSION) {
+            return NONE;
+        }
         if (p == ProblemType.MULTI_LABEL_CLASSIFICATION || config.numLabels() == 1) {
             return SIGMOID;
         }

@@ -17,7 +17,6 @@ import org.modernbert.core.generation.TokenStreamer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * transformers' {@code pipeline("text-generation")}: text in, text out. A prompt is encoded as
@@ -25,14 +24,15 @@ import java.util.concurrent.locks.ReentrantLock;
  * model's {@code generation_config.json} defaults overridden per call, and decoded with special
  * tokens skipped. As in transformers, the continuation is the decoded full sequence minus the
  * decoded prompt, and {@code return_full_text} (default true) puts the prompt text in front.
- * Requests are serialized (the executor is single-threaded); close the pipeline to free the model.
+ * Thread-safe: requests from several threads interleave step by step ({@link Generator} serializes
+ * the executor calls), so a stream whose consumer stops reading holds up only its own request. Close
+ * the pipeline to free the model.
  */
 public final class TextGenerationPipeline implements AutoCloseable {
     private final CausalLanguageModel model;
     private final Tokenizer tokenizer;
     private final GenerationConfig defaults;
     private final Generator generator;
-    private final ReentrantLock lock = new ReentrantLock();
 
     public TextGenerationPipeline(CausalLanguageModel model, Tokenizer tokenizer, GenerationConfig defaults) {
         this.model = model;
@@ -107,12 +107,7 @@ public final class TextGenerationPipeline implements AutoCloseable {
     /** Generation on token ids, with an optional streamer and cancellation handle. */
     public GenerationResult generateIds(List<int[]> prompts, GenerationConfig config, TokenStreamer streamer,
                                         GenerationControl control) {
-        lock.lock();
-        try {
-            return generator.generate(prompts, config, streamer, control);
-        } finally {
-            lock.unlock();
-        }
+        return generator.generate(prompts, config, streamer, control);
     }
 
     /** The continuation as a blocking iterator of text pieces, flushed on word boundaries. */

@@ -117,4 +117,21 @@ class GenerationConfigTest {
         // Temperature 0 is fine for greedy decoding, where it is ignored (transformers only warns).
         assertEquals(0.0, GenerationConfig.builder().temperature(0).build().temperature());
     }
+
+    @Test
+    void samplingKnobsSetWithoutSamplingAreReportedAsIgnored() {
+        assertEquals(List.of(), GenerationConfig.defaults().ignoredSamplingFields());
+        GenerationConfig greedyWithKnobs = GenerationConfig.builder().temperature(0.7).topK(10).topP(0.9).minP(0.1)
+                .typicalP(0.5).build();
+        assertEquals(List.of("temperature", "top_k", "top_p", "min_p", "typical_p"), greedyWithKnobs.ignoredSamplingFields());
+        // The same knobs are used, not ignored, when sampling.
+        assertEquals(List.of(), greedyWithKnobs.toBuilder().doSample(true).build().ignoredSamplingFields());
+        // greedy() over a sampling model's defaults resets the knobs, so nothing is reported.
+        GenerationConfig sampling = GenerationConfig.builder().doSample(true).temperature(0.8).topK(40).topP(0.95)
+                .numReturnSequences(3).build();
+        GenerationConfig greedy = sampling.toBuilder().greedy().build();
+        assertFalse(greedy.doSample());
+        assertEquals(1, greedy.numReturnSequences());
+        assertEquals(List.of(), greedy.ignoredSamplingFields());
+    }
 }

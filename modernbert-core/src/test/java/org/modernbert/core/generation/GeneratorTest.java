@@ -54,8 +54,14 @@ class GeneratorTest {
         // max_new_tokens wins over max_length.
         assertEquals(2, g.generate(List.of(prompt), GenerationConfig.builder().maxLength(8).maxNewTokens(2).build())
                 .sequences().getFirst().newIds().length);
-        // A prompt already at max_length still gets one token, as in transformers.
-        assertEquals(1, g.generate(List.of(prompt), GenerationConfig.builder().maxLength(3).build())
+        // A prompt already at max_length is an error, as transformers' ValueError; max_new_tokens lifts it.
+        ModernBertException e = assertThrows(ModernBertException.class,
+                () -> g.generate(List.of(prompt), GenerationConfig.builder().maxLength(3).build()));
+        assertTrue(e.getMessage().contains("3 tokens") && e.getMessage().contains("max_length is 3"), e.getMessage());
+        ModernBertException byDefault = assertThrows(ModernBertException.class,
+                () -> g.generate(List.of(new int[20]), GenerationConfig.defaults()));
+        assertTrue(byDefault.getMessage().contains("max_length is 20 (the default)"), byDefault.getMessage());
+        assertEquals(1, g.generate(List.of(new int[20]), GenerationConfig.builder().maxNewTokens(1).build())
                 .sequences().getFirst().newIds().length);
     }
 
@@ -253,5 +259,65 @@ class GeneratorTest {
         // 4 is banned after 4 (6 wins); after 6 no bigram starts with 6, so 4.
         assertArrayEquals(new int[]{4, 4, 6, 4},
                 g.generate(List.<int[]>of(new int[]{0}), greedy(4).noRepeatNgramSize(2).build()).sequences().getFirst().newIds());
+    }
+
+    @Test
+    void concurrentRequestsOnOneExecutorMatchSequentialOnes() throws Exception {
+        GenerationConfig cfg = GenerationConfig.builder().maxNewTokens(40).doSample(true).topK(0).build();
+        int threads = 4;
+        List<int[]> expected = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            expected.add(new Generator(spread(), VOCAB, 64, null).generate(List.<int[]>of(new int[]{t + 1}),
+                    cfg.toBuilder().seed((long) t).build()).sequences().getFirst().newIds());
+        }
+        ScriptedExecutor shared = spread();
+        shared.sleepNanosPerStep = 200_000;
+        Generator g = new Generator(shared, VOCAB, 64, null);
+        try (var pool = java.util.concurrent.Executors.newFixedThreadPool(threads)) {
+            List<java.util.concurrent.Future<int[]>> futures = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int prompt = t + 1;
+                long seed = t;
+                futures.add(pool.submit(() -> g.generate(List.<int[]>of(new int[]{prompt}),
+                        cfg.toBuilder().seed(seed).build()).sequences().getFirst().newIds()));
+            }
+            for (int t = 0; t < threads; t++) {
+                assertArrayEquals(expected.get(t), futures.get(t).get(30, java.util.concurrent.TimeUnit.SECONDS), "thread " + t);
+            }
+        }
+        // The requests interleaved step by step instead of running one after the other.
+        assertTrue(shared.batchSizes.size() == threads * 40, "steps: " + shared.batchSizes.size());
+        assertEquals(threads, shared.caches.size());
+        assertTrue(shared.caches.stream().allMatch(c -> c.closed), "every cache closed");
+    }
+
+    @Test
+    void cancellationFromAnotherThreadStopsARunningRequest() throws Exception {
+        ScriptedExecutor ex = counting();
+        ex.sleepNanosPerStep = 2_000_000;
+        Generator g = new Generator(ex, VOCAB, 2000, null);
+        GenerationControl control = new GenerationControl();
+        java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(3);
+        TokenStreamer streamer = (sequence, tokenId) -> started.countDown();
+        var future = java.util.concurrent.CompletableFuture.supplyAsync(
+                () -> g.generate(List.<int[]>of(new int[]{3}), greedy(1000).build(), streamer, control));
+        assertTrue(started.await(30, java.util.concurrent.TimeUnit.SECONDS));
+        control.cancel();
+        GeneratedSequence s = future.get(30, java.util.concurrent.TimeUnit.SECONDS).sequences().getFirst();
+        assertEquals(FinishReason.CANCELLED, s.finishReason());
+        assertTrue(s.newIds().length >= 3 && s.newIds().length < 1000, "tokens: " + s.newIds().length);
+        assertTrue(ex.caches.getFirst().closed, "the cancelled request's cache is closed");
+    }
+
+    @Test
+    void aFailingStepClosesEveryCacheAndPropagates() {
+        ScriptedExecutor ex = counting();
+        ex.failAtStep = 3;
+        Generator g = new Generator(ex, VOCAB, 64, null);
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> g.generate(List.of(new int[]{3}, new int[]{4, 5}), greedy(10).build()));
+        assertTrue(e.getMessage().contains("step 3"), e.getMessage());
+        assertEquals(2, ex.caches.size());
+        assertTrue(ex.caches.stream().allMatch(c -> c.closed), "caches closed after a failure");
     }
 }

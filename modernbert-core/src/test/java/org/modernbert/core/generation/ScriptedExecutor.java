@@ -10,18 +10,24 @@ import org.modernbert.api.model.ModelWeights;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
 /**
  * A deterministic stand-in for a backend: the "cache" records the ids it has seen and the logits of
  * the last position are a scripted function of that history. It checks what a real executor needs
- * (positions within the cache, HeadMode.LAST, no use after close).
+ * (positions within the cache, HeadMode.LAST, no use after close) and that callers serialize its
+ * calls, as the executor contract demands.
  */
 final class ScriptedExecutor implements ModelExecutor {
     final Function<int[], float[]> script;
     final List<Integer> batchSizes = new ArrayList<>();
     final List<FakeCache> caches = new ArrayList<>();
     long sleepNanosPerStep;
+    /** When positive, the step with this number (1 = the prefill) throws. */
+    int failAtStep;
+    private final AtomicInteger inCall = new AtomicInteger();
+    private int stepCount;
 
     ScriptedExecutor(Function<int[], float[]> script) {
         this.script = script;
@@ -73,15 +79,39 @@ final class ScriptedExecutor implements ModelExecutor {
 
     @Override
     public KvCache newCache(int maxLength) {
-        FakeCache c = new FakeCache(maxLength);
-        caches.add(c);
-        return c;
+        enter();
+        try {
+            FakeCache c = new FakeCache(maxLength);
+            caches.add(c);
+            return c;
+        } finally {
+            inCall.decrementAndGet();
+        }
+    }
+
+    private void enter() {
+        if (inCall.incrementAndGet() != 1) {
+            inCall.decrementAndGet();
+            throw new AssertionError("two threads inside the executor at once: callers must serialize");
+        }
     }
 
     @Override
     public StepResult step(List<SequenceStep> steps, boolean hiddenStates, HeadMode head) {
+        enter();
+        try {
+            return doStep(steps, head);
+        } finally {
+            inCall.decrementAndGet();
+        }
+    }
+
+    private StepResult doStep(List<SequenceStep> steps, HeadMode head) {
         if (head != HeadMode.LAST) {
             throw new AssertionError("generation must ask for the last position only, got " + head);
+        }
+        if (++stepCount == failAtStep) {
+            throw new IllegalStateException("scripted failure at step " + stepCount);
         }
         batchSizes.add(steps.size());
         List<float[]> out = new ArrayList<>();

@@ -129,4 +129,105 @@ class StreamingTest {
         assertEquals(FinishReason.CANCELLED, r.sequences().getFirst().finishReason());
         assertEquals(List.of("one ", "two "), got);
     }
+
+    /** Records every signal, for checking the Reactive Streams rules. */
+    private static final class Recorder implements Flow.Subscriber<String> {
+        final List<String> items = java.util.Collections.synchronizedList(new ArrayList<>());
+        final List<Throwable> errors = java.util.Collections.synchronizedList(new ArrayList<>());
+        final java.util.concurrent.atomic.AtomicInteger completes = new java.util.concurrent.atomic.AtomicInteger();
+        final CountDownLatch terminal = new CountDownLatch(1);
+        final java.util.function.Consumer<Flow.Subscription> onSubscribe;
+        volatile Flow.Subscription subscription;
+
+        Recorder(java.util.function.Consumer<Flow.Subscription> onSubscribe) {
+            this.onSubscribe = onSubscribe;
+        }
+
+        @Override
+        public void onSubscribe(Flow.Subscription s) {
+            subscription = s;
+            onSubscribe.accept(s);
+        }
+
+        @Override
+        public void onNext(String item) {
+            items.add(item);
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            errors.add(t);
+            terminal.countDown();
+        }
+
+        @Override
+        public void onComplete() {
+            completes.incrementAndGet();
+            terminal.countDown();
+        }
+    }
+
+    @Test
+    void nonPositiveRequestSignalsIllegalArgumentOnceAndStopsTheGeneration() throws Exception {
+        TextPublisher pub = new TextPublisher(tok, task(900));
+        Recorder r = new Recorder(s -> s.request(0));
+        pub.subscribe(r);
+        assertTrue(r.terminal.await(10, TimeUnit.SECONDS));
+        GenerationResult result = pub.result().get(10, TimeUnit.SECONDS);
+        assertEquals(FinishReason.CANCELLED, result.sequences().getFirst().finishReason());
+        r.subscription.request(-5);
+        r.subscription.request(3);
+        Thread.sleep(50);
+        assertEquals(1, r.errors.size(), r.errors.toString());
+        assertTrue(r.errors.getFirst() instanceof IllegalArgumentException, r.errors.toString());
+        assertTrue(r.errors.getFirst().getMessage().contains("3.9"), r.errors.getFirst().getMessage());
+        assertEquals(0, r.completes.get());
+        assertEquals(List.of(), r.items);
+    }
+
+    @Test
+    void nonPositiveRequestIsReportedEvenWhenTheGenerationFails() throws Exception {
+        GenerationTask failing = (streamer, control) -> {
+            throw new ModernBertException("boom");
+        };
+        TextPublisher pub = new TextPublisher(tok, failing);
+        Recorder r = new Recorder(s -> s.request(-1));
+        pub.subscribe(r);
+        assertTrue(r.terminal.await(10, TimeUnit.SECONDS));
+        Thread.sleep(50);
+        assertEquals(1, r.errors.size(), r.errors.toString());
+        assertTrue(r.errors.getFirst() instanceof IllegalArgumentException, r.errors.toString());
+    }
+
+    @Test
+    void requestsAfterCancelAreNoOpsAndNothingTerminalFollows() throws Exception {
+        TextPublisher pub = new TextPublisher(tok, task(900));
+        Recorder r = new Recorder(s -> s.request(1));
+        pub.subscribe(r);
+        while (r.items.isEmpty()) {
+            Thread.sleep(1);
+        }
+        r.subscription.cancel();
+        r.subscription.request(0);
+        pub.result().get(10, TimeUnit.SECONDS);
+        Thread.sleep(50);
+        assertEquals(List.of("one "), r.items);
+        assertEquals(List.of(), r.errors);
+        assertEquals(0, r.completes.get());
+    }
+
+    @Test
+    void subscribeNullThrowsAndLeavesThePublisherUsable() throws Exception {
+        TextPublisher pub = new TextPublisher(tok, task(3));
+        assertThrows(NullPointerException.class, () -> pub.subscribe(null));
+        Recorder r = new Recorder(s -> s.request(Long.MAX_VALUE));
+        pub.subscribe(r);
+        assertTrue(r.terminal.await(10, TimeUnit.SECONDS));
+        assertEquals(1, r.completes.get());
+        assertEquals("one two three ", String.join("", r.items));
+        // A second subscriber gets onSubscribe, then onError.
+        Recorder second = new Recorder(s -> s.request(1));
+        pub.subscribe(second);
+        assertTrue(second.subscription != null && second.errors.getFirst() instanceof IllegalStateException);
+    }
 }

@@ -22,9 +22,9 @@ class ScoreFunctionTest {
         assertEquals(ScoreFunction.SIGMOID, ScoreFunction.defaultFor(config(1, null)));
         assertEquals(ScoreFunction.SIGMOID, ScoreFunction.defaultFor(config(3, ProblemType.MULTI_LABEL_CLASSIFICATION)));
         assertEquals(ScoreFunction.SOFTMAX, ScoreFunction.defaultFor(config(2, ProblemType.SINGLE_LABEL_CLASSIFICATION)));
-        // transformers checks num_labels == 1 first: a one-output regression head gets a sigmoid.
-        assertEquals(ScoreFunction.SIGMOID, ScoreFunction.defaultFor(config(1, ProblemType.REGRESSION)));
-        assertEquals(ScoreFunction.SOFTMAX, ScoreFunction.defaultFor(
+        // transformers checks problem_type "regression" first: raw values, for one output or several.
+        assertEquals(ScoreFunction.NONE, ScoreFunction.defaultFor(config(1, ProblemType.REGRESSION)));
+        assertEquals(ScoreFunction.NONE, ScoreFunction.defaultFor(
                 ModernBertDecoderConfig.builder().id2label(Map.of(0, "a", 1, "b")).problemType(ProblemType.REGRESSION).build()));
     }
 
