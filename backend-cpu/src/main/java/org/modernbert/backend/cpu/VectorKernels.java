@@ -5,6 +5,7 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 import org.modernbert.api.config.Activation;
 
@@ -48,14 +49,27 @@ final class VectorKernels {
         return w.get(F32_LE, elem * 4);
     }
 
+    /** {@code ROTATE[k]} moves lane {@code i + (LANES >> (k + 1))} onto lane {@code i} (wrapping). */
+    @SuppressWarnings("unchecked")
+    private static final VectorShuffle<Float>[] ROTATE = new VectorShuffle[Integer.numberOfTrailingZeros(LANES)];
+
+    static {
+        for (int k = 0; k < ROTATE.length; k++) {
+            int half = LANES >> (k + 1);
+            ROTATE[k] = VectorShuffle.fromOp(F, i -> (i + half) % LANES);
+        }
+    }
+
     /**
      * Lane sum in a fixed order (pairwise halves). {@code reduceLanes(ADD)} leaves the order open, and
      * the interpreter and the JIT then round differently, so the same input could give slightly
      * different logits before and after warm-up; this keeps every run bit-for-bit reproducible.
+     * Rotations by a constant shuffle compile to single permutes ({@code slice} needs a blend too);
+     * lane 0 sees exactly the additions {@code slice} would give.
      */
     static float sum(FloatVector v) {
-        for (int half = LANES / 2; half > 0; half /= 2) {
-            v = v.add(v.slice(half));
+        for (VectorShuffle<Float> rotate : ROTATE) {
+            v = v.add(v.rearrange(rotate));
         }
         return v.lane(0);
     }
