@@ -1,11 +1,13 @@
 package org.modernbert.benchmarks;
 
+import org.modernbert.api.backend.BackendOptions;
 import org.modernbert.api.backend.HeadMode;
 import org.modernbert.api.backend.ModelExecutor;
 import org.modernbert.api.backend.SequenceStep;
 import org.modernbert.api.backend.StepResult;
 import org.modernbert.api.cache.KvCache;
 import org.modernbert.api.model.CausalLanguageModel;
+import org.modernbert.api.model.HeadWeights.HeadKind;
 import org.modernbert.core.ModernBert;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -13,6 +15,7 @@ import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -42,6 +45,10 @@ public class GenerationBenchmark {
     static final int DECODE_TOKENS = 64;
     static final int BATCH = 8;
 
+    /** Backend threads; 0 = one per core ({@code -p threads=1,0} compares single-threaded with all cores). */
+    @Param({"0"})
+    public int threads;
+
     private CausalLanguageModel model;
     private ModelExecutor executor;
     private int vocab;
@@ -53,7 +60,8 @@ public class GenerationBenchmark {
 
     @Setup(Level.Trial)
     public void load() {
-        model = ModernBert.loadCausalLM(BenchModels.modelDir(), "cpu");
+        model = (CausalLanguageModel) ModernBert.open(BenchModels.modelDir(), "cpu", new BackendOptions(threads),
+                HeadKind.LANGUAGE_MODEL, true);
         executor = model.executor();
         vocab = model.config().vocabSize();
         Random random = new Random(7);

@@ -198,6 +198,24 @@ class VectorKernelsTest {
     }
 
     @Test
+    void laneSumAddsPairwiseHalvesInAFixedOrder() {
+        Random rnd = new Random(4);
+        for (int trial = 0; trial < 200; trial++) {
+            float[] lanes = new float[VectorKernels.LANES];
+            for (int i = 0; i < lanes.length; i++) {
+                lanes[i] = (float) (rnd.nextGaussian() * Math.pow(10, rnd.nextInt(7) - 3));
+            }
+            float[] r = lanes.clone();
+            for (int half = r.length / 2; half > 0; half /= 2) {
+                for (int i = 0; i < half; i++) {
+                    r[i] += r[i + half];
+                }
+            }
+            assertEquals(r[0], VectorKernels.sum(jdk.incubator.vector.FloatVector.fromArray(VectorKernels.F, lanes, 0)));
+        }
+    }
+
+    @Test
     void fastErfMatchesReferenceErfOnADenseGridIncludingTails() {
         double worst = 0;
         // step 1e-4 over [-8, 8]: both fit boundaries (|x| = 2 and 6) and the tails are covered
