@@ -36,8 +36,13 @@ import java.util.Objects;
  */
 final class CpuModelExecutor implements ModelExecutor {
     private static final Logger LOG = LogManager.getLogger(CpuModelExecutor.class);
-    /** Multiply-adds below which waking the other threads costs more than it saves. */
-    private static final long PARALLEL_MIN_WORK = 1L << 16;
+    /**
+     * Multiply-adds below which waking the other threads costs more than it saves. A parked worker
+     * takes tens of microseconds to wake (more on a busy machine), while one core does ~1M BF16
+     * multiply-adds in about that time; below this a single-token decode step of a small model
+     * ran 4x slower on 2 threads than on 1.
+     */
+    static final long PARALLEL_MIN_WORK = 1L << 20;
 
     /** A weight matrix {@code [out, in]} ready for {@link VectorKernels#matmul}. */
     private record Linear(MemorySegment w, boolean bf16, int out, int in, float[] bias) {
@@ -52,6 +57,7 @@ final class CpuModelExecutor implements ModelExecutor {
 
     private final ModelWeights weights;
     private final WorkerPool pool;
+    private final long parallelMinWork;
     /** Owns the F32 copies of F16 weights (F16 is widened once at load instead of per matmul). */
     private final Arena arena = Arena.ofShared();
     private final int hidden;
@@ -111,8 +117,14 @@ final class CpuModelExecutor implements ModelExecutor {
     private int[] attLengths;
 
     CpuModelExecutor(ModelWeights weights, WorkerPool pool) {
+        this(weights, pool, PARALLEL_MIN_WORK);
+    }
+
+    /** {@code parallelMinWork} 0 splits every region across the pool (tests of the parallel paths). */
+    CpuModelExecutor(ModelWeights weights, WorkerPool pool, long parallelMinWork) {
         this.weights = Objects.requireNonNull(weights, "weights");
         this.pool = pool;
+        this.parallelMinWork = parallelMinWork;
         ModernBertDecoderConfig c = weights.config();
         hidden = c.hiddenSize();
         heads = c.numAttentionHeads();
@@ -459,7 +471,7 @@ final class CpuModelExecutor implements ModelExecutor {
     }
 
     private void dispatch(int units, int align, long work, WorkerPool.RangeTask task) {
-        if (work < PARALLEL_MIN_WORK) {
+        if (work < parallelMinWork) {
             task.run(0, units, 0);
         } else {
             pool.run(units, align, task);

@@ -172,12 +172,20 @@ class CpuModelExecutorTest {
     void singleThreadBackendGivesTheSameResults() {
         ModelWeights w = model(DType.F32, false);
         int[] ids = tokens(LONG, 8, w.config().vocabSize());
-        try (CpuBackend one = new CpuBackend(new BackendOptions(1));
-             ModelExecutor a = one.load(w); ModelExecutor b = backend.load(w);
-             KvCache ca = a.newCache(LONG); KvCache cb = b.newCache(LONG)) {
+        // the 3-thread executor splits every region, however small, so each parallel path runs
+        try (CpuBackend one = new CpuBackend(new BackendOptions(1)); WorkerPool three = new WorkerPool(3);
+             ModelExecutor a = one.load(w); ModelExecutor b = new CpuModelExecutor(w, three, 0);
+             KvCache ca = a.newCache(LONG + 5); KvCache cb = b.newCache(LONG + 5)) {
             float[] la = a.step(List.of(new SequenceStep(ca, ids)), false, HeadMode.ALL).headOutputs().get(0);
             float[] lb = b.step(List.of(new SequenceStep(cb, ids)), false, HeadMode.ALL).headOutputs().get(0);
             assertSlice(la, 0, lb, "1 thread vs 3 threads");
+            // decode steps too (single-token regions, attention over the cache)
+            int[] next = tokens(5, 9, w.config().vocabSize());
+            for (int id : next) {
+                float[] da = a.step(List.of(new SequenceStep(ca, new int[] {id})), false, HeadMode.LAST).headOutputs().get(0);
+                float[] db = b.step(List.of(new SequenceStep(cb, new int[] {id})), false, HeadMode.LAST).headOutputs().get(0);
+                assertSlice(da, 0, db, "decode, 1 thread vs 3 threads");
+            }
         }
     }
 

@@ -197,6 +197,74 @@ class VectorKernelsTest {
         assertTrue(Math.abs(out[1] - Activation.GELU_TANH.apply(-1.0) * 2f) > 1e-5);
     }
 
+    @Test
+    void laneSumAddsPairwiseHalvesInAFixedOrder() {
+        Random rnd = new Random(4);
+        for (int trial = 0; trial < 200; trial++) {
+            float[] lanes = new float[VectorKernels.LANES];
+            for (int i = 0; i < lanes.length; i++) {
+                lanes[i] = (float) (rnd.nextGaussian() * Math.pow(10, rnd.nextInt(7) - 3));
+            }
+            float[] r = lanes.clone();
+            for (int half = r.length / 2; half > 0; half /= 2) {
+                for (int i = 0; i < half; i++) {
+                    r[i] += r[i + half];
+                }
+            }
+            assertEquals(r[0], VectorKernels.sum(jdk.incubator.vector.FloatVector.fromArray(VectorKernels.F, lanes, 0)));
+        }
+    }
+
+    @Test
+    void fastErfMatchesReferenceErfOnADenseGridIncludingTails() {
+        double worst = 0;
+        // step 1e-4 over [-8, 8]: both fit boundaries (|x| = 2 and 6) and the tails are covered
+        for (int i = -80_000; i <= 80_000; i++) {
+            double x = i * 1e-4;
+            worst = Math.max(worst, Math.abs(VectorKernels.erf(x) - Activation.erf(x)));
+        }
+        for (double x : new double[] {1e-300, -1e-300, 1e-8, 1.9999999999, 2.0, 5.9999999999, 6.0, 30, -30, 1e10}) {
+            worst = Math.max(worst, Math.abs(VectorKernels.erf(x) - Activation.erf(x)));
+        }
+        assertTrue(worst <= 1e-7, "max |erf error| " + worst);
+        assertTrue(worst <= 1e-11, "the fits are good to ~3e-13, got " + worst);
+        assertEquals(0.0, VectorKernels.erf(0.0));
+        assertEquals(1.0, VectorKernels.erf(Double.POSITIVE_INFINITY));
+        assertEquals(-1.0, VectorKernels.erf(Double.NEGATIVE_INFINITY));
+        assertTrue(Double.isNaN(VectorKernels.erf(Double.NaN)));
+    }
+
+    @Test
+    void fastGeluIsTheExactErfGelu() {
+        Random rnd = new Random(9);
+        float[] x = new float[4000];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = i < 2000 ? (float) (3 * rnd.nextGaussian()) : (rnd.nextFloat() - 0.5f) * 80f;
+        }
+        float[] y = x.clone();
+        VectorKernels.activate(Activation.GELU, y, 0, y.length);
+        for (int i = 0; i < x.length; i++) {
+            double reference = Activation.GELU.apply(x[i]);
+            assertEquals(reference, VectorKernels.gelu(x[i]), 1e-10 * (1 + Math.abs(x[i])), "x = " + x[i]);
+            assertEquals((float) reference, y[i], Math.ulp((float) reference), "x = " + x[i]);
+        }
+    }
+
+    @Test
+    void otherActivationsStillUseTheirReferenceDefinition() {
+        for (Activation act : Activation.values()) {
+            float[] x = {-3.5f, -1f, -0.25f, 0f, 0.5f, 2f, 7f};
+            float[] expected = new float[x.length];
+            for (int i = 0; i < x.length; i++) {
+                expected[i] = (float) act.apply(x[i]);
+            }
+            VectorKernels.activate(act, x, 0, x.length);
+            for (int i = 0; i < x.length; i++) {
+                assertEquals(expected[i], x[i], Math.ulp(expected[i]) + 1e-12, act + " at index " + i);
+            }
+        }
+    }
+
     private static float[] random(Random rnd, int n) {
         float[] a = new float[n];
         for (int i = 0; i < n; i++) {

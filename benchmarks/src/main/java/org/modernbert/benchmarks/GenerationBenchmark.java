@@ -1,0 +1,145 @@
+package org.modernbert.benchmarks;
+
+import org.modernbert.api.backend.BackendOptions;
+import org.modernbert.api.backend.HeadMode;
+import org.modernbert.api.backend.ModelExecutor;
+import org.modernbert.api.backend.SequenceStep;
+import org.modernbert.api.backend.StepResult;
+import org.modernbert.api.cache.KvCache;
+import org.modernbert.api.model.CausalLanguageModel;
+import org.modernbert.api.model.HeadWeights.HeadKind;
+import org.modernbert.core.ModernBert;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.infra.Blackhole;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Whole-model throughput of the {@code cpu} backend on a real checkpoint (the bundled BF16
+ * kjv-mbd-4m, or {@code -Dmodernbert.benchModel=DIR}), driven through {@link ModelExecutor} steps
+ * exactly as the generator drives them. Scores are tokens per second:
+ * <ul>
+ *   <li>{@code prefill}: one step of a 128-token prompt, logits for the last position;</li>
+ *   <li>{@code decode}: 64 greedy tokens, one step each, after an 8-token prompt (prompt not timed);</li>
+ *   <li>{@code batchedDecode}: the same for 8 sequences (prompts of 5..12 tokens) stepped together.</li>
+ * </ul>
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+public class GenerationBenchmark {
+    static final int PREFILL_TOKENS = 128;
+    static final int DECODE_TOKENS = 64;
+    static final int BATCH = 8;
+
+    /** Backend threads; 0 = one per core ({@code -p threads=1,0} compares single-threaded with all cores). */
+    @Param({"0"})
+    public int threads;
+
+    private CausalLanguageModel model;
+    private ModelExecutor executor;
+    private int vocab;
+    private int[] longPrompt;
+    private final List<int[]> shortPrompts = new ArrayList<>();
+    // decode state, reset before every invocation
+    private final KvCache[] caches = new KvCache[BATCH];
+    private final int[] next = new int[BATCH];
+
+    @Setup(Level.Trial)
+    public void load() {
+        model = (CausalLanguageModel) ModernBert.open(BenchModels.modelDir(), "cpu", new BackendOptions(threads),
+                HeadKind.LANGUAGE_MODEL, true);
+        executor = model.executor();
+        vocab = model.config().vocabSize();
+        Random random = new Random(7);
+        longPrompt = random.ints(PREFILL_TOKENS, 0, vocab).toArray();
+        for (int s = 0; s < BATCH; s++) {
+            shortPrompts.add(random.ints(5 + s, 0, vocab).toArray());
+        }
+    }
+
+    @TearDown(Level.Trial)
+    public void close() {
+        model.close();
+    }
+
+    /** Fresh caches holding the prompts, and each sequence's first greedy token (not timed). */
+    @Setup(Level.Invocation)
+    public void prompt() {
+        List<SequenceStep> steps = new ArrayList<>(BATCH);
+        for (int s = 0; s < BATCH; s++) {
+            if (caches[s] != null) {
+                caches[s].close();
+            }
+            caches[s] = executor.newCache(shortPrompts.get(s).length + DECODE_TOKENS + 1);
+            steps.add(new SequenceStep(caches[s], shortPrompts.get(s)));
+        }
+        StepResult r = executor.step(steps, false, HeadMode.LAST);
+        for (int s = 0; s < BATCH; s++) {
+            next[s] = argmax(r.headOutputs().get(s));
+        }
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(PREFILL_TOKENS)
+    public void prefill(Blackhole bh) {
+        try (KvCache cache = executor.newCache(PREFILL_TOKENS)) {
+            StepResult r = executor.step(List.of(new SequenceStep(cache, longPrompt)), false, HeadMode.LAST);
+            bh.consume(r.headOutputs().get(0));
+        }
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(DECODE_TOKENS)
+    public void decode(Blackhole bh) {
+        int token = next[0];
+        int[] ids = new int[1];
+        List<SequenceStep> step = List.of(new SequenceStep(caches[0], ids));
+        for (int i = 0; i < DECODE_TOKENS; i++) {
+            ids[0] = token;
+            token = argmax(executor.step(step, false, HeadMode.LAST).headOutputs().get(0));
+        }
+        bh.consume(token);
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(DECODE_TOKENS * BATCH)
+    public void batchedDecode(Blackhole bh) {
+        int[][] ids = new int[BATCH][1];
+        List<SequenceStep> steps = new ArrayList<>(BATCH);
+        for (int s = 0; s < BATCH; s++) {
+            ids[s][0] = next[s];
+            steps.add(new SequenceStep(caches[s], ids[s]));
+        }
+        for (int i = 0; i < DECODE_TOKENS; i++) {
+            List<float[]> logits = executor.step(steps, false, HeadMode.LAST).headOutputs();
+            for (int s = 0; s < BATCH; s++) {
+                ids[s][0] = argmax(logits.get(s));
+            }
+        }
+        bh.consume(ids);
+    }
+
+    static int argmax(float[] v) {
+        int best = 0;
+        for (int i = 1; i < v.length; i++) {
+            if (v[i] > v[best]) {
+                best = i;
+            }
+        }
+        return best;
+    }
+}
