@@ -7,7 +7,6 @@ import org.modernbert.api.backend.SequenceStep;
 import org.modernbert.api.backend.StepResult;
 import org.modernbert.api.cache.KvCache;
 import org.modernbert.api.model.CausalLanguageModel;
-import org.modernbert.api.model.HeadWeights.HeadKind;
 import org.modernbert.core.ModernBert;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -60,8 +59,7 @@ public class GenerationBenchmark {
 
     @Setup(Level.Trial)
     public void load() {
-        model = (CausalLanguageModel) ModernBert.open(BenchModels.modelDir(), "cpu", new BackendOptions(threads),
-                HeadKind.LANGUAGE_MODEL, true);
+        model = ModernBert.loadCausalLM(BenchModels.modelDir(), "cpu", new BackendOptions(threads));
         executor = model.executor();
         vocab = model.config().vocabSize();
         Random random = new Random(7);
