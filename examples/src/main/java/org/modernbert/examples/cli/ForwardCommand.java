@@ -53,6 +53,7 @@ final class ForwardCommand implements Callable<Integer> {
         JsonNode in = readInput();
         TokenBatch batch = new TokenBatch(intRows(in.get("input_ids"), "input_ids"));
         List<int[]> labels = in.hasNonNull("labels") ? intRows(in.get("labels"), "labels") : null;
+        JsonFiles.checkWritable(output);
         try (DecoderModel m = ModernBert.load(model, backend)) {
             if (m instanceof CausalLanguageModel lm) {
                 CausalLmOutput out = lm.forward(batch, labels);

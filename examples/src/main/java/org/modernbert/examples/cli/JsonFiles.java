@@ -1,10 +1,15 @@
 package org.modernbert.examples.cli;
 
+import org.modernbert.api.ModernBertException;
+
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.concurrent.ThreadLocalRandom;
 
 /** Writes output files atomically: a failure midway never leaves a truncated or half-written file. */
 final class JsonFiles {
@@ -15,12 +20,32 @@ final class JsonFiles {
     private JsonFiles() {
     }
 
-    static void writeAtomically(Path target, Writer writer) throws IOException {
+    /**
+     * Fails with one clear line when {@code target} cannot be an output file (its folder is missing or
+     * not writable, or it is a folder itself). Commands call it before the slow work, so a typo in the
+     * output path does not cost a model load.
+     */
+    static void checkWritable(Path target) {
         Path absolute = target.toAbsolutePath();
         Path dir = absolute.getParent();
-        Path tmp = Files.createTempFile(dir, "." + absolute.getFileName() + ".", ".tmp");
+        if (Files.isDirectory(absolute)) {
+            throw new ModernBertException("output " + target + " is a directory: give a file name");
+        }
+        if (!Files.isDirectory(dir)) {
+            throw new ModernBertException("output " + target + ": folder " + dir + " does not exist");
+        }
+        if (!Files.isWritable(dir)) {
+            throw new ModernBertException("output " + target + ": folder " + dir + " is not writable");
+        }
+    }
+
+    static void writeAtomically(Path target, Writer writer) throws IOException {
+        checkWritable(target);
+        Path absolute = target.toAbsolutePath();
+        // Not Files.createTempFile: that makes the file owner-only (0600), and the result would keep it.
+        Path tmp = absolute.resolveSibling("." + absolute.getFileName() + "." + Long.toUnsignedString(ThreadLocalRandom.current().nextLong()) + ".tmp");
         try {
-            try (OutputStream out = Files.newOutputStream(tmp)) {
+            try (OutputStream out = Files.newOutputStream(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
                 writer.write(out);
             }
             try {
@@ -28,6 +53,11 @@ final class JsonFiles {
             } catch (java.nio.file.AtomicMoveNotSupportedException e) {
                 Files.move(tmp, absolute, StandardCopyOption.REPLACE_EXISTING);
             }
+        } catch (AccessDeniedException e) {
+            throw new ModernBertException("cannot write output " + target + ": permission denied", e);
+        } catch (java.nio.file.FileSystemException e) {
+            throw new ModernBertException("cannot write output " + target + ": "
+                    + (e.getReason() != null ? e.getReason() : e.getClass().getSimpleName()), e);
         } finally {
             Files.deleteIfExists(tmp);
         }

@@ -14,10 +14,11 @@ import picocli.CommandLine.Model.CommandSpec;
 import java.io.BufferedReader;
 import java.io.BufferedWriter;
 import java.io.IOException;
+import java.io.OutputStreamWriter;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.concurrent.Callable;
 
 /**
@@ -59,32 +60,32 @@ public final class TokenizeCommand implements Callable<Integer> {
         if (!Files.isRegularFile(input)) {
             throw new ModernBertException(input + ": no such input file");
         }
-        Path target = output.toAbsolutePath();
-        Path tmp = Files.createTempFile(target.getParent(), "." + target.getFileName() + ".", ".tmp");
+        JsonFiles.checkWritable(output);
         try {
-            try (BufferedReader in = Files.newBufferedReader(input, StandardCharsets.UTF_8);
-                 BufferedWriter out = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
-                String line;
-                int lineNumber = 0;
-                while ((line = in.readLine()) != null) {
-                    lineNumber++;
-                    if (line.isBlank()) {
-                        continue;
+            JsonFiles.writeAtomically(output, stream -> {
+                try (BufferedReader in = Files.newBufferedReader(input, StandardCharsets.UTF_8);
+                     BufferedWriter out = new BufferedWriter(new OutputStreamWriter(stream, StandardCharsets.UTF_8))) {
+                    String line;
+                    int lineNumber = 0;
+                    while ((line = in.readLine()) != null) {
+                        lineNumber++;
+                        if (line.isBlank()) {
+                            continue;
+                        }
+                        String text = text(line, lineNumber);
+                        int[] withSpecial = tokenizer.encode(text, true).ids();
+                        ObjectNode result = JSON.createObjectNode();
+                        result.set("ids_with_special", ids(withSpecial));
+                        result.set("ids_without_special", ids(tokenizer.encode(text, false).ids()));
+                        result.put("decoded", tokenizer.decode(withSpecial, false));
+                        result.put("decoded_skip_special", tokenizer.decode(withSpecial, true));
+                        out.write(JSON.writeValueAsString(result));
+                        out.write('\n');
                     }
-                    String text = text(line, lineNumber);
-                    int[] withSpecial = tokenizer.encode(text, true).ids();
-                    ObjectNode result = JSON.createObjectNode();
-                    result.set("ids_with_special", ids(withSpecial));
-                    result.set("ids_without_special", ids(tokenizer.encode(text, false).ids()));
-                    result.put("decoded", tokenizer.decode(withSpecial, false));
-                    result.put("decoded_skip_special", tokenizer.decode(withSpecial, true));
-                    out.write(JSON.writeValueAsString(result));
-                    out.write('\n');
                 }
-            }
-            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(tmp);
+            });
+        } catch (CharacterCodingException e) {
+            throw new ModernBertException(input + " is not valid UTF-8 text: JSON lines files must be UTF-8", e);
         }
     }
 

@@ -100,6 +100,34 @@ class ForwardCommandTest {
     }
 
     @Test
+    void unusableOutputPathIsOneClearLineBeforeAnyWork() throws IOException {
+        Path input = dir.resolve("in.json");
+        Files.writeString(input, "{\"input_ids\": [[1, 2]]}");
+        String model = ReferenceFixtures.modelDir("tiny-mbd").toString();
+        Path missing = dir.resolve("no-such-folder").resolve("out.json");
+        CliRun run = CliRun.of("forward", "--model", model, "--input", input.toString(), "--output", missing.toString());
+        assertEquals(1, run.exitCode());
+        assertEquals("error: output " + missing + ": folder " + missing.getParent() + " does not exist", run.err().strip());
+
+        run = CliRun.of("forward", "--model", model, "--input", input.toString(), "--output", dir.toString());
+        assertEquals(1, run.exitCode());
+        assertEquals("error: output " + dir + " is a directory: give a file name", run.err().strip());
+    }
+
+    @Test
+    void outputFileGetsTheUsualPermissionsNotOwnerOnly() throws IOException {
+        Path input = dir.resolve("in.json");
+        Files.writeString(input, "{\"input_ids\": [[1, 2]]}");
+        Path output = dir.resolve("out.json");
+        assertEquals(0, CliRun.of("forward", "--model", ReferenceFixtures.modelDir("tiny-mbd").toString(),
+                "--input", input.toString(), "--output", output.toString()).exitCode());
+        Path plain = Files.writeString(dir.resolve("plain.txt"), "x");
+        if (Files.getFileStore(dir).supportsFileAttributeView("posix")) {
+            assertEquals(Files.getPosixFilePermissions(plain), Files.getPosixFilePermissions(output));
+        }
+    }
+
+    @Test
     void backendsListsEveryProviderWithItsStatus() {
         CliRun run = CliRun.of("backends");
         assertEquals(0, run.exitCode(), run.err());

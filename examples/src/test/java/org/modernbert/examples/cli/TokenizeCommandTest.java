@@ -71,4 +71,16 @@ class TokenizeCommandTest {
         assertEquals(1, ModernBertCli.run("tokenize", "--model", tmp.resolve("nowhere").toString(),
                 "--input", in.toString(), "--output", out.toString()));
     }
+
+    @Test
+    void inputThatIsNotUtf8IsNamedInOneLine(@TempDir Path tmp) throws Exception {
+        Path in = tmp.resolve("in.jsonl");
+        Path out = tmp.resolve("out.jsonl");
+        Files.write(in, new byte[]{(byte) 0xff, (byte) 0xfe, '{', '}', '\n'});
+        CliRun run = CliRun.of("tokenize", "--model", ReferenceFixtures.tokenizerDir().toString(),
+                "--input", in.toString(), "--output", out.toString());
+        assertEquals(1, run.exitCode());
+        assertEquals("error: " + in + " is not valid UTF-8 text: JSON lines files must be UTF-8", run.err().strip());
+        assertFalse(Files.exists(out));
+    }
 }
