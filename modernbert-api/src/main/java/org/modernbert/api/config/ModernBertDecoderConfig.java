@@ -230,6 +230,15 @@ public final class ModernBertDecoderConfig {
         if (root == null || !root.isObject()) {
             throw new ConfigException("config must be a JSON object");
         }
+        // transformers picks the config class by model_type: another model's config is refused first,
+        // before its other fields give misleading errors against the ModernBERT-decoder defaults.
+        JsonNode modelType = root.get("model_type");
+        if (modelType != null && modelType.isTextual() && !modelType.asText().equals("modernbert-decoder")) {
+            String hint = modelType.asText().equals("modernbert")
+                    ? " (the ModernBERT encoder, a different model)" : "";
+            throw new ConfigException("model_type is \"" + modelType.asText() + "\"" + hint
+                    + ": this SDK runs ModernBERT decoder checkpoints (model_type \"modernbert-decoder\")");
+        }
         Builder b = builder();
         Iterator<Map.Entry<String, JsonNode>> fields = root.fields();
         while (fields.hasNext()) {

@@ -161,6 +161,10 @@ class ModernBertDecoderConfigTest {
         assertContains(fails("{\"local_attention\": 1}"), "local_attention must be at least 2");
         assertContains(fails("{\"hidden_size\": 36, \"num_attention_heads\": 12}"), "head dimension", "is odd");
         assertContains(fails("[1, 2]"), "config must be a JSON object");
+        assertContains(fails("{\"model_type\": \"llama\", \"vocab_size\": 512}"),
+                "model_type is \"llama\": this SDK runs ModernBERT decoder checkpoints");
+        assertContains(fails("{\"model_type\": \"modernbert\"}"), "the ModernBERT encoder");
+        ModernBertDecoderConfig.fromJson("{\"model_type\": \"modernbert-decoder\"}");
         assertContains(fails("{\"hidden_size\": "), "config is not valid JSON");
     }
 
