@@ -181,9 +181,9 @@ final class GenerateCommand implements Callable<Integer> {
                 printText(out, result, tokenizer);
             }
             out.flush();
-            err.printf(Locale.ROOT, "prompt: %d tokens, %.1f tokens/s; generated: %d tokens, %.1f tokens/s; finish: %s%n",
-                    result.promptTokens(), result.promptTokensPerSecond(), result.generatedTokens(),
-                    result.generatedTokensPerSecond(), finishReasons(result));
+            err.printf(Locale.ROOT, "prompt: %d tokens, %s tokens/s; generated: %d tokens, %s tokens/s; finish: %s%n",
+                    result.promptTokens(), rate(result.promptTokensPerSecond()), result.generatedTokens(),
+                    rate(result.generatedTokensPerSecond()), finishReasons(result));
             err.flush();
         }
         return 0;
@@ -192,7 +192,9 @@ final class GenerateCommand implements Callable<Integer> {
     private GenerationConfig config(GenerationConfig defaults) {
         GenerationConfig.Builder b = defaults.toBuilder();
         if (greedy) {
-            b.doSample(false).numReturnSequences(1);
+            // greedy() also resets the sampling knobs of generation_config.json, which --greedy makes moot
+            // (they would only draw a "ignored by greedy" warning); flags given with it still apply below.
+            b.greedy();
         }
         if (sample) {
             b.doSample(true);
@@ -254,6 +256,19 @@ final class GenerateCommand implements Callable<Integer> {
         return b.build();
     }
 
+    /** A rate for people: "n/a" where there was nothing to time (NaN). */
+    static String rate(double perSecond) {
+        return Double.isFinite(perSecond) ? String.format(Locale.ROOT, "%.1f", perSecond) : "n/a";
+    }
+
+    private static void putRate(ObjectNode o, String field, double perSecond) {
+        if (Double.isFinite(perSecond)) {
+            o.put(field, perSecond);
+        } else {
+            o.putNull(field);
+        }
+    }
+
     private static String finishReasons(GenerationResult result) {
         List<String> r = new ArrayList<>();
         for (GeneratedSequence s : result.sequences()) {
@@ -303,8 +318,9 @@ final class GenerateCommand implements Callable<Integer> {
             o.put("prompt_tokens", s.promptIds().length);
             o.put("generated_tokens", s.newIds().length);
             o.put("elapsed_ms", s.elapsedNanos() / 1e6);
-            o.put("prompt_tokens_per_second", result.promptTokensPerSecond());
-            o.put("generated_tokens_per_second", result.generatedTokensPerSecond());
+            // NaN (no decode step, e.g. one new token) is null: JSON has no NaN.
+            putRate(o, "prompt_tokens_per_second", result.promptTokensPerSecond());
+            putRate(o, "generated_tokens_per_second", result.generatedTokensPerSecond());
         }
         try {
             out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(all.size() == 1 ? all.get(0) : all));

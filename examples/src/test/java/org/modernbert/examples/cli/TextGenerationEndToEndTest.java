@@ -186,6 +186,11 @@ class TextGenerationEndToEndTest {
         assertEquals(golden.get("greedy_ids"), JSON.readTree(greedy.out()).get("new_ids"));
         assertEquals(golden.get("continuation_text").asText(), JSON.readTree(greedy.out()).get("generated_text").asText());
         assertEquals(golden.get("greedy_ids"), JSON.readTree(topOne.out()).get("new_ids"));
+        // One new token has no decode step to time: the rate is null (JSON has no NaN), "n/a" on stderr.
+        CliRun one = CliRun.of("generate", "--model", kjv.toString(), "--greedy", "--max-new-tokens", "1", "--json", "In");
+        assertEquals(0, one.exitCode(), one.err());
+        assertTrue(JSON.readTree(one.out()).get("generated_tokens_per_second").isNull(), one.out());
+        assertTrue(one.err().contains("generated: 1 tokens, n/a tokens/s"), one.err());
     }
 
     @Test
