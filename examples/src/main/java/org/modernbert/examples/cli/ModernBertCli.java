@@ -28,6 +28,13 @@ public final class ModernBertCli {
             commandLine.getErr().flush();
             return 1;
         });
+        // A mistyped flag or value is one line too (with where to look), not the whole usage text.
+        cli.setParameterExceptionHandler((e, commandArgs) -> {
+            CommandLine c = e.getCommandLine();
+            c.getErr().println("error: " + e.getMessage() + " (see '" + c.getCommandSpec().qualifiedName() + " --help')");
+            c.getErr().flush();
+            return 1;
+        });
         return cli.execute(args);
     }
 

@@ -128,6 +128,20 @@ class ForwardCommandTest {
     }
 
     @Test
+    void usageMistakesAreOneLineWithAPointerToHelp() {
+        CliRun run = CliRun.of("forward", "--model", "m", "--input", "in.json");
+        assertEquals(1, run.exitCode());
+        assertEquals("error: Missing required option: '--output=<output>' (see 'modernbert forward --help')", run.err().strip());
+        run = CliRun.of("generate", "--max-new-tokens", "abc", "x");
+        assertEquals(1, run.exitCode());
+        assertEquals(1, run.err().strip().lines().count(), run.err());
+        assertTrue(run.err().startsWith("error: Invalid value for option '--max-new-tokens'"), run.err());
+        run = CliRun.of("frobnicate");
+        assertEquals(1, run.exitCode());
+        assertEquals(1, run.err().strip().lines().count(), run.err());
+    }
+
+    @Test
     void backendsListsEveryProviderWithItsStatus() {
         CliRun run = CliRun.of("backends");
         assertEquals(0, run.exitCode(), run.err());
