@@ -137,7 +137,10 @@ public final class SafetensorsCheckpoint {
             }
         }
         if (!problems.isEmpty()) {
-            throw new SafetensorsException("shard index " + index + " does not match its shards: " + String.join("; ", problems));
+            // The first few name the kind of mismatch; a wholesale one would otherwise be thousands of characters.
+            String shown = String.join("; ", problems.subList(0, Math.min(5, problems.size())));
+            String more = problems.size() > 5 ? "; and " + (problems.size() - 5) + " more" : "";
+            throw new SafetensorsException("shard index " + index + " does not match its shards: " + shown + more);
         }
         return new SafetensorsCheckpoint(folder, index, files, tensors, fileOf);
     }

@@ -167,6 +167,19 @@ public class SafetensorsCheckpointTest {
     }
 
     @Test
+    void manyMismatchesAreSummarisedNotAllListed() throws IOException {
+        SafetensorsWriter w = new SafetensorsWriter().add("a", DType.F32, new long[] {1}, new float[] {1});
+        for (int i = 0; i < 20; i++) {
+            w.add("extra" + i, DType.F32, new long[] {1}, new float[] {i});
+        }
+        w.write(dir.resolve("s1.safetensors"));
+        writeIndex(Map.of("a", "s1.safetensors"));
+        String message = fails(dir).getMessage();
+        assertContains(message, "not in the weight_map", "; and 15 more");
+        assertTrue(message.length() < 800, message);
+    }
+
+    @Test
     void tensorInTheWrongShard() throws IOException {
         oneTensor("a").write(dir.resolve("s1.safetensors"));
         new SafetensorsWriter().add("a", DType.F32, new long[] {1}, new float[] {1})
