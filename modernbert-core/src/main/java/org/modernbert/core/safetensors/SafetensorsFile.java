@@ -55,6 +55,9 @@ public final class SafetensorsFile {
     public static SafetensorsFile open(Path file, Arena arena) {
         MemorySegment mapped;
         long size;
+        if (java.nio.file.Files.isDirectory(file)) {
+            throw new SafetensorsException("safetensors file " + file + " is a directory, not a file");
+        }
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             size = channel.size();
             if (size < Long.BYTES) {

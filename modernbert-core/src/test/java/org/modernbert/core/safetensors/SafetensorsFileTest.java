@@ -119,6 +119,15 @@ class SafetensorsFileTest {
     // ---- bad input ----
 
     @Test
+    void aDirectoryInPlaceOfTheFileIsSaidSo() throws IOException {
+        Path d = Files.createDirectory(dir.resolve("model.safetensors"));
+        try (Arena arena = Arena.ofConfined()) {
+            SafetensorsException e = assertThrows(SafetensorsException.class, () -> SafetensorsFile.open(d, arena));
+            assertEquals("safetensors file " + d + " is a directory, not a file", e.getMessage());
+        }
+    }
+
+    @Test
     void fileShorterThanHeaderLength() throws IOException {
         SafetensorsException e = fails(new byte[] {1, 2, 3, 4, 5});
         assertContains(e.getMessage(), "truncated", "5 bytes", "8-byte header length");
