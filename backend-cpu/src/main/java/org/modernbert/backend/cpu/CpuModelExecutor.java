@@ -40,9 +40,10 @@ final class CpuModelExecutor implements ModelExecutor {
      * Multiply-adds below which waking the other threads costs more than it saves. A parked worker
      * takes tens of microseconds to wake (more on a busy machine), while one core does ~1M BF16
      * multiply-adds in about that time; below this a single-token decode step of a small model
-     * ran 4x slower on 2 threads than on 1.
+     * ran 4x slower on 2 threads than on 1. Since the 4-token tiles run at ~40 G multiply-adds/s,
+     * an 8-sequence decode step's Q/K/V (1.5M) takes about one wake-up too, so the bar is 2^22.
      */
-    static final long PARALLEL_MIN_WORK = 1L << 20;
+    static final long PARALLEL_MIN_WORK = 1L << 22;
 
     /** A weight matrix {@code [out, in]} ready for {@link VectorKernels#matmul}. */
     private record Linear(MemorySegment w, boolean bf16, int out, int in, float[] bias) {

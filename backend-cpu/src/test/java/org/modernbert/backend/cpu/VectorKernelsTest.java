@@ -216,6 +216,27 @@ class VectorKernelsTest {
     }
 
     @Test
+    void packedLaneSumsAreBitIdenticalToFourSeparateSums() {
+        Random rnd = new Random(5);
+        for (int trial = 0; trial < 200; trial++) {
+            jdk.incubator.vector.FloatVector[] v = new jdk.incubator.vector.FloatVector[4];
+            for (int k = 0; k < 4; k++) {
+                float[] lanes = new float[VectorKernels.LANES];
+                for (int i = 0; i < lanes.length; i++) {
+                    // wide magnitudes, so any change in the order of additions shows in the rounding
+                    lanes[i] = (float) (rnd.nextGaussian() * Math.pow(10, rnd.nextInt(9) - 4));
+                }
+                v[k] = jdk.incubator.vector.FloatVector.fromArray(VectorKernels.F, lanes, 0);
+            }
+            jdk.incubator.vector.FloatVector packed = VectorKernels.sum4(v[0], v[1], v[2], v[3]);
+            for (int k = 0; k < 4; k++) {
+                assertEquals(Float.floatToRawIntBits(VectorKernels.sum(v[k])),
+                        Float.floatToRawIntBits(packed.lane(k * VectorKernels.QUARTER)), "argument " + k + ", trial " + trial);
+            }
+        }
+    }
+
+    @Test
     void fastErfMatchesReferenceErfOnADenseGridIncludingTails() {
         double worst = 0;
         // step 1e-4 over [-8, 8]: both fit boundaries (|x| = 2 and 6) and the tails are covered
