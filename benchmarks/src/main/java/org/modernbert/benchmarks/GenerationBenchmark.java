@@ -8,6 +8,7 @@ import org.modernbert.api.backend.StepResult;
 import org.modernbert.api.cache.KvCache;
 import org.modernbert.api.model.CausalLanguageModel;
 import org.modernbert.core.ModernBert;
+import org.modernbert.core.sampling.Sampler;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;
@@ -87,7 +88,7 @@ public class GenerationBenchmark {
         }
         StepResult r = executor.step(steps, false, HeadMode.LAST);
         for (int s = 0; s < BATCH; s++) {
-            next[s] = argmax(r.headOutputs().get(s));
+            next[s] = Sampler.argmax(r.headOutputs().get(s));
         }
     }
 
@@ -108,7 +109,7 @@ public class GenerationBenchmark {
         List<SequenceStep> step = List.of(new SequenceStep(caches[0], ids));
         for (int i = 0; i < DECODE_TOKENS; i++) {
             ids[0] = token;
-            token = argmax(executor.step(step, false, HeadMode.LAST).headOutputs().get(0));
+            token = Sampler.argmax(executor.step(step, false, HeadMode.LAST).headOutputs().get(0));
         }
         bh.consume(token);
     }
@@ -125,19 +126,10 @@ public class GenerationBenchmark {
         for (int i = 0; i < DECODE_TOKENS; i++) {
             List<float[]> logits = executor.step(steps, false, HeadMode.LAST).headOutputs();
             for (int s = 0; s < BATCH; s++) {
-                ids[s][0] = argmax(logits.get(s));
+                ids[s][0] = Sampler.argmax(logits.get(s));
             }
         }
         bh.consume(ids);
     }
 
-    static int argmax(float[] v) {
-        int best = 0;
-        for (int i = 1; i < v.length; i++) {
-            if (v[i] > v[best]) {
-                best = i;
-            }
-        }
-        return best;
-    }
 }

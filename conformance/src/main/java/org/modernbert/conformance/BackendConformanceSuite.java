@@ -22,6 +22,7 @@ import org.modernbert.api.model.SequenceClassifier;
 import org.modernbert.api.model.TokenBatch;
 import org.modernbert.core.ModernBert;
 import org.modernbert.core.backend.BackendRegistry;
+import org.modernbert.core.sampling.Sampler;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -299,7 +300,7 @@ public abstract class BackendConformanceSuite {
                 List<Integer> stillActive = new ArrayList<>();
                 for (int j = 0; j < active.size(); j++) {
                     int i = active.get(j);
-                    int token = argmax(result.headOutputs().get(j));
+                    int token = Sampler.argmax(result.headOutputs().get(j));
                     out[i][produced[i]++] = token;
                     if (produced[i] < steps[i]) {
                         stillActive.add(i);
@@ -315,15 +316,6 @@ public abstract class BackendConformanceSuite {
         return out;
     }
 
-    static int argmax(float[] v) {
-        int best = 0;
-        for (int i = 1; i < v.length; i++) {
-            if (v[i] > v[best]) {
-                best = i;
-            }
-        }
-        return best;
-    }
 
     static TokenBatch batch(JsonNode rows) {
         return new TokenBatch(rows(rows));
