@@ -1,7 +1,5 @@
 package org.modernbert.examples.cli;
 
-import com.fasterxml.jackson.core.JsonEncoding;
-import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -57,24 +55,20 @@ final class ForwardCommand implements Callable<Integer> {
         try (DecoderModel m = ModernBert.load(model, backend)) {
             if (m instanceof CausalLanguageModel lm) {
                 CausalLmOutput out = lm.forward(batch, labels);
-                JsonFiles.writeAtomically(output, stream -> {
-                    try (JsonGenerator g = new JsonFactory().createGenerator(stream, JsonEncoding.UTF8)) {
-                        g.writeStartObject();
-                        writeMatrices(g, "logits", out.logits());
-                        writeMatrices(g, "last_hidden_state", out.lastHiddenState());
-                        if (out.loss() != null) {
-                            g.writeNumberField("loss", out.loss());
-                            g.writeArrayFieldStart("loss_per_sequence");
-                            for (double l : out.lossPerRow()) {
-                                if (Double.isNaN(l)) {
-                                    g.writeNull();
-                                } else {
-                                    g.writeNumber(l);
-                                }
+                JsonFiles.writeJsonObject(output, g -> {
+                    writeMatrices(g, "logits", out.logits());
+                    writeMatrices(g, "last_hidden_state", out.lastHiddenState());
+                    if (out.loss() != null) {
+                        g.writeNumberField("loss", out.loss());
+                        g.writeArrayFieldStart("loss_per_sequence");
+                        for (double l : out.lossPerRow()) {
+                            if (Double.isNaN(l)) {
+                                g.writeNull();
+                            } else {
+                                g.writeNumber(l);
                             }
-                            g.writeEndArray();
                         }
-                        g.writeEndObject();
+                        g.writeEndArray();
                     }
                 });
             } else if (m instanceof SequenceClassifier cls) {
@@ -82,23 +76,13 @@ final class ForwardCommand implements Callable<Integer> {
                     throw new ModernBertException(input + ": \"labels\" is only supported for causal LM models");
                 }
                 ClassifierOutput out = cls.classify(batch);
-                JsonFiles.writeAtomically(output, stream -> {
-                    try (JsonGenerator g = new JsonFactory().createGenerator(stream, JsonEncoding.UTF8)) {
-                        g.writeStartObject();
-                        g.writeFieldName("logits");
-                        writeMatrix(g, out.logits());
-                        g.writeEndObject();
-                    }
+                JsonFiles.writeJsonObject(output, g -> {
+                    g.writeFieldName("logits");
+                    writeMatrix(g, out.logits());
                 });
             } else {
                 List<FloatMatrix> hidden = m.forwardHidden(batch).lastHiddenState();
-                JsonFiles.writeAtomically(output, stream -> {
-                    try (JsonGenerator g = new JsonFactory().createGenerator(stream, JsonEncoding.UTF8)) {
-                        g.writeStartObject();
-                        writeMatrices(g, "last_hidden_state", hidden);
-                        g.writeEndObject();
-                    }
-                });
+                JsonFiles.writeJsonObject(output, g -> writeMatrices(g, "last_hidden_state", hidden));
             }
         }
         return 0;

@@ -1,5 +1,8 @@
 package org.modernbert.examples.cli;
 
+import com.fasterxml.jackson.core.JsonEncoding;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
 import org.modernbert.api.ModernBertException;
 
 import java.io.IOException;
@@ -15,6 +18,11 @@ import java.util.concurrent.ThreadLocalRandom;
 final class JsonFiles {
     interface Writer {
         void write(OutputStream out) throws IOException;
+    }
+
+    /** Writes the fields of one JSON object. */
+    interface FieldsWriter {
+        void write(JsonGenerator g) throws IOException;
     }
 
     private JsonFiles() {
@@ -37,6 +45,17 @@ final class JsonFiles {
         if (!Files.isWritable(dir)) {
             throw new ModernBertException("output " + target + ": folder " + dir + " is not writable");
         }
+    }
+
+    /** Writes {@code {...fields...}} as UTF-8 JSON, atomically. */
+    static void writeJsonObject(Path target, FieldsWriter fields) throws IOException {
+        writeAtomically(target, stream -> {
+            try (JsonGenerator g = new JsonFactory().createGenerator(stream, JsonEncoding.UTF8)) {
+                g.writeStartObject();
+                fields.write(g);
+                g.writeEndObject();
+            }
+        });
     }
 
     static void writeAtomically(Path target, Writer writer) throws IOException {
