@@ -1,10 +1,10 @@
 package org.modernbert.benchmarks;
 
 import org.modernbert.api.backend.BackendOptions;
-import org.modernbert.api.backend.HeadMode;
+import org.modernbert.api.backend.Head;
 import org.modernbert.api.backend.ModelExecutor;
-import org.modernbert.api.backend.SequenceStep;
-import org.modernbert.api.backend.StepResult;
+import org.modernbert.api.backend.SequenceInput;
+import org.modernbert.api.backend.SequenceOutput;
 import org.modernbert.api.cache.KvCache;
 import org.modernbert.api.model.CausalLanguageModel;
 import org.modernbert.core.ModernBert;
@@ -60,7 +60,7 @@ public class GenerationBenchmark {
 
     @Setup(Level.Trial)
     public void load() {
-        model = ModernBert.loadCausalLM(BenchModels.modelDir(), "cpu", new BackendOptions(threads));
+        model = ModernBert.loadCausalLM(BenchModels.modelDir(), "cpu", BackendOptions.defaults().withThreads(threads));
         executor = model.executor();
         vocab = model.config().vocabSize();
         Random random = new Random(7);
@@ -78,17 +78,17 @@ public class GenerationBenchmark {
     /** Fresh caches holding the prompts, and each sequence's first greedy token (not timed). */
     @Setup(Level.Invocation)
     public void prompt() {
-        List<SequenceStep> steps = new ArrayList<>(BATCH);
+        List<SequenceInput> steps = new ArrayList<>(BATCH);
         for (int s = 0; s < BATCH; s++) {
             if (caches[s] != null) {
                 caches[s].close();
             }
             caches[s] = executor.newCache(shortPrompts.get(s).length + DECODE_TOKENS + 1);
-            steps.add(new SequenceStep(caches[s], shortPrompts.get(s)));
+            steps.add(SequenceInput.tokens(caches[s], shortPrompts.get(s)));
         }
-        StepResult r = executor.step(steps, false, HeadMode.LAST);
+        List<SequenceOutput> r = executor.step(steps);
         for (int s = 0; s < BATCH; s++) {
-            next[s] = Sampler.argmax(r.headOutputs().get(s));
+            next[s] = Sampler.argmax(r.get(s).logits());
         }
     }
 
@@ -96,8 +96,8 @@ public class GenerationBenchmark {
     @OperationsPerInvocation(PREFILL_TOKENS)
     public void prefill(Blackhole bh) {
         try (KvCache cache = executor.newCache(PREFILL_TOKENS)) {
-            StepResult r = executor.step(List.of(new SequenceStep(cache, longPrompt)), false, HeadMode.LAST);
-            bh.consume(r.headOutputs().get(0));
+            List<SequenceOutput> r = executor.step(List.of(SequenceInput.tokens(cache, longPrompt)));
+            bh.consume(r.getFirst().logits());
         }
     }
 
@@ -106,10 +106,10 @@ public class GenerationBenchmark {
     public void decode(Blackhole bh) {
         int token = next[0];
         int[] ids = new int[1];
-        List<SequenceStep> step = List.of(new SequenceStep(caches[0], ids));
+        List<SequenceInput> step = List.of(SequenceInput.tokens(caches[0], ids));
         for (int i = 0; i < DECODE_TOKENS; i++) {
             ids[0] = token;
-            token = Sampler.argmax(executor.step(step, false, HeadMode.LAST).headOutputs().get(0));
+            token = Sampler.argmax(executor.step(step).getFirst().logits());
         }
         bh.consume(token);
     }
@@ -118,15 +118,15 @@ public class GenerationBenchmark {
     @OperationsPerInvocation(DECODE_TOKENS * BATCH)
     public void batchedDecode(Blackhole bh) {
         int[][] ids = new int[BATCH][1];
-        List<SequenceStep> steps = new ArrayList<>(BATCH);
+        List<SequenceInput> steps = new ArrayList<>(BATCH);
         for (int s = 0; s < BATCH; s++) {
             ids[s][0] = next[s];
-            steps.add(new SequenceStep(caches[s], ids[s]));
+            steps.add(SequenceInput.tokens(caches[s], ids[s]));
         }
         for (int i = 0; i < DECODE_TOKENS; i++) {
-            List<float[]> logits = executor.step(steps, false, HeadMode.LAST).headOutputs();
+            List<SequenceOutput> out = executor.step(steps);
             for (int s = 0; s < BATCH; s++) {
-                ids[s][0] = Sampler.argmax(logits.get(s));
+                ids[s][0] = Sampler.argmax(out.get(s).logits());
             }
         }
         bh.consume(ids);

@@ -2,16 +2,16 @@ package org.modernbert.benchmarks;
 
 import org.modernbert.api.backend.Backend;
 import org.modernbert.api.backend.BackendOptions;
-import org.modernbert.api.backend.HeadMode;
+import org.modernbert.api.backend.Head;
 import org.modernbert.api.backend.ModelExecutor;
-import org.modernbert.api.backend.SequenceStep;
+import org.modernbert.api.backend.SequenceInput;
 import org.modernbert.api.cache.KvCache;
 import org.modernbert.api.config.Activation;
 import org.modernbert.api.config.AttentionType;
 import org.modernbert.api.config.ModernBertDecoderConfig;
 import org.modernbert.api.model.LayerWeights;
 import org.modernbert.api.model.ModelWeights;
-import org.modernbert.api.tensor.DType;
+import org.modernbert.api.tensor.WeightFormat;
 import org.modernbert.api.tensor.Tensor;
 import org.modernbert.core.backend.BackendRegistry;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -52,7 +52,7 @@ public class MatmulBenchmark {
     private static final ValueLayout.OfShort I16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     @Param({"F32", "BF16"})
-    public DType dtype;
+    public WeightFormat dtype;
 
     @Param({"1", "64"})
     public int tokens;
@@ -61,7 +61,7 @@ public class MatmulBenchmark {
     private Backend backend;
     private ModelExecutor executor;
     private KvCache cache;
-    private List<SequenceStep> step;
+    private List<SequenceInput> step;
 
     @Setup(Level.Trial)
     public void setup() {
@@ -81,16 +81,16 @@ public class MatmulBenchmark {
                 tensor("k", dtype, rnd, ws, 0, HIDDEN, HIDDEN), null,
                 tensor("v", dtype, rnd, ws, 0, HIDDEN, HIDDEN), null,
                 tensor("o", dtype, rnd, ws, 0, HIDDEN, HIDDEN), null,
-                tensor("mlp_norm", DType.F32, rnd, 0.1, 1, HIDDEN), null,
+                tensor("mlp_norm", WeightFormat.F32, rnd, 0.1, 1, HIDDEN), null,
                 tensor("wi", dtype, rnd, ws, 0, 2 * INTERMEDIATE, HIDDEN), null,
                 tensor("wo", dtype, rnd, 1.0 / Math.sqrt(INTERMEDIATE), 0, HIDDEN, INTERMEDIATE), null);
-        ModelWeights weights = new ModelWeights(c, tensor("emb", DType.F32, rnd, 1, 0, VOCAB, HIDDEN),
-                tensor("emb_norm", DType.F32, rnd, 0.1, 1, HIDDEN), null, List.of(layer),
-                tensor("final_norm", DType.F32, rnd, 0.1, 1, HIDDEN), null, null);
+        ModelWeights weights = new ModelWeights(c, tensor("emb", WeightFormat.F32, rnd, 1, 0, VOCAB, HIDDEN),
+                tensor("emb_norm", WeightFormat.F32, rnd, 0.1, 1, HIDDEN), null, List.of(layer),
+                tensor("final_norm", WeightFormat.F32, rnd, 0.1, 1, HIDDEN), null, null);
         backend = BackendRegistry.discover().select("cpu").create(BackendOptions.defaults());
         executor = backend.load(weights);
         cache = executor.newCache(tokens);
-        step = List.of(new SequenceStep(cache, rnd.ints(tokens, 0, VOCAB).toArray()));
+        step = List.of(SequenceInput.tokens(cache, rnd.ints(tokens, 0, VOCAB).toArray()).withHead(Head.NONE));
     }
 
     @TearDown(Level.Trial)
@@ -104,18 +104,18 @@ public class MatmulBenchmark {
     @Benchmark
     public void step(Blackhole bh) {
         cache.clear();
-        bh.consume(executor.step(step, false, HeadMode.NONE));
+        bh.consume(executor.step(step));
     }
 
-    private Tensor tensor(String name, DType type, Random rnd, double std, double mean, long... shape) {
+    private Tensor tensor(String name, WeightFormat type, Random rnd, double std, double mean, long... shape) {
         long n = 1;
         for (long d : shape) {
             n *= d;
         }
-        MemorySegment seg = arena.allocate(n * type.byteSize(), 64);
+        MemorySegment seg = arena.allocate(n * type.blockBytes(), 64);
         for (long i = 0; i < n; i++) {
             float value = (float) (mean + std * rnd.nextGaussian());
-            if (type == DType.BF16) {
+            if (type == WeightFormat.BF16) {
                 seg.set(I16_LE, 2 * i, (short) (Float.floatToRawIntBits(value) >>> 16));
             } else {
                 seg.set(F32_LE, 4 * i, value);

@@ -9,10 +9,11 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.modernbert.api.ModernBertException;
 import org.modernbert.api.backend.Availability;
-import org.modernbert.api.backend.HeadMode;
+import org.modernbert.api.backend.Head;
 import org.modernbert.api.backend.ModelExecutor;
-import org.modernbert.api.backend.SequenceStep;
-import org.modernbert.api.backend.StepResult;
+import org.modernbert.api.backend.SequenceInput;
+import org.modernbert.api.backend.SequenceOutput;
+import org.modernbert.api.model.ForwardRequest;
 import org.modernbert.api.cache.KvCache;
 import org.modernbert.api.model.CausalLanguageModel;
 import org.modernbert.api.model.CausalLmOutput;
@@ -81,7 +82,7 @@ public abstract class BackendConformanceSuite {
             for (JsonNode c : golden.get("forward")) {
                 TokenBatch batch = batch(c.get("input_ids"));
                 List<int[]> labels = rows(c.get("labels"));
-                CausalLmOutput out = model.forward(batch, labels);
+                CausalLmOutput out = model.forward(ForwardRequest.of(batch).withLabels(labels));
                 double lossSum = 0;
                 int targets = 0;
                 for (int r = 0; r < batch.size(); r++) {
@@ -222,11 +223,11 @@ public abstract class BackendConformanceSuite {
             ModelExecutor executor = model.executor();
             int[] prompt = ints(g.get("prompt_ids"));
             try (KvCache cache = executor.newCache(prompt.length + 4)) {
-                float[] first = executor.step(List.of(new SequenceStep(cache, prompt)), false, HeadMode.LAST).headOutputs().get(0);
+                float[] first = executor.step(List.of(SequenceInput.tokens(cache, prompt))).getFirst().logits();
                 assertEquals(prompt.length, cache.length());
                 cache.clear();
                 assertEquals(0, cache.length());
-                float[] again = executor.step(List.of(new SequenceStep(cache, prompt)), false, HeadMode.LAST).headOutputs().get(0);
+                float[] again = executor.step(List.of(SequenceInput.tokens(cache, prompt))).getFirst().logits();
                 assertArrayEquals(first, again, 0f, "same prompt after clear()");
             }
         }
@@ -259,9 +260,8 @@ public abstract class BackendConformanceSuite {
         try (CausalLanguageModel model = causalLm("tiny-mbd");
              KvCache cache = model.executor().newCache(3)) {
             ModelExecutor executor = model.executor();
-            executor.step(List.of(new SequenceStep(cache, new int[]{4, 5, 6})), false, HeadMode.NONE);
-            assertThrows(ModernBertException.class,
-                    () -> executor.step(List.of(new SequenceStep(cache, new int[]{7})), false, HeadMode.LAST));
+            executor.step(List.of(SequenceInput.tokens(cache, 4, 5, 6).withHead(Head.NONE)));
+            assertThrows(ModernBertException.class, () -> executor.step(List.of(SequenceInput.tokens(cache, 7))));
         }
     }
 
@@ -284,27 +284,27 @@ public abstract class BackendConformanceSuite {
         int[][] out = new int[n][];
         List<KvCache> caches = new ArrayList<>();
         try {
-            List<SequenceStep> batch = new ArrayList<>();
+            List<SequenceInput> batch = new ArrayList<>();
             List<Integer> active = new ArrayList<>();
             for (int i = 0; i < n; i++) {
                 out[i] = new int[steps[i]];
                 KvCache cache = executor.newCache(prompts.get(i).length + steps[i]);
                 caches.add(cache);
-                batch.add(new SequenceStep(cache, prompts.get(i)));
+                batch.add(SequenceInput.tokens(cache, prompts.get(i)));
                 active.add(i);
             }
             int[] produced = new int[n];
             while (!active.isEmpty()) {
-                StepResult result = executor.step(batch, false, HeadMode.LAST);
-                List<SequenceStep> next = new ArrayList<>();
+                List<SequenceOutput> result = executor.step(batch);
+                List<SequenceInput> next = new ArrayList<>();
                 List<Integer> stillActive = new ArrayList<>();
                 for (int j = 0; j < active.size(); j++) {
                     int i = active.get(j);
-                    int token = Sampler.argmax(result.headOutputs().get(j));
+                    int token = Sampler.argmax(result.get(j).logits());
                     out[i][produced[i]++] = token;
                     if (produced[i] < steps[i]) {
                         stillActive.add(i);
-                        next.add(new SequenceStep(caches.get(i), new int[]{token}));
+                        next.add(SequenceInput.tokens(caches.get(i), token));
                     }
                 }
                 active = stillActive;

@@ -72,33 +72,47 @@ public final class ModernBert {
     }
 
     /**
-     * Selects the backend, maps the checkpoint (head from {@code architectures} when {@code auto},
-     * else {@code head}, null meaning none) and loads it on the backend; on failure everything opened
-     * so far is closed again.
+     * AutoModel on a provider the caller holds (not looked up by name): custom or test backends, and
+     * the conformance kit.
      */
+    public static DecoderModel load(Path folder, BackendProvider provider, BackendOptions options) {
+        return open(folder, provider, options, true, null);
+    }
+
     private static DecoderModel open(Path folder, String backend, BackendOptions options, boolean auto, HeadKind head) {
+        return open(folder, BackendRegistry.discover().select(backend), options, auto, head);
+    }
+
+    /**
+     * Creates the backend, maps the checkpoint (head from {@code architectures} when {@code auto},
+     * else {@code head}, null meaning none) converting its matrices to formats the backend runs, and
+     * loads it on the backend; on failure everything opened so far is closed again.
+     */
+    private static DecoderModel open(Path folder, BackendProvider provider, BackendOptions options, boolean auto, HeadKind head) {
         long start = System.nanoTime();
-        BackendProvider provider = BackendRegistry.discover().select(backend);
-        // AutoModel: the loader picks the head from config.json's architectures.
-        LoadedCheckpoint checkpoint = auto ? CheckpointLoader.load(folder) : CheckpointLoader.load(folder, head);
-        HeadKind kind = checkpoint.weights().head() == null ? null : checkpoint.weights().head().kind();
         Backend engine = null;
+        LoadedCheckpoint checkpoint = null;
         try {
             engine = provider.create(options);
+            checkpoint = CheckpointLoader.load(folder, auto, head, engine.name(), engine.weightFormats(), options.quantize());
+            HeadKind kind = checkpoint.weights().head() == null ? null : checkpoint.weights().head().kind();
             ModelExecutor executor = engine.load(checkpoint.weights());
             DecoderModel model = kind == null ? new BaseDecoderModel(checkpoint, engine, executor)
                     : switch (kind) {
                         case LANGUAGE_MODEL -> new CausalLmModel(checkpoint, engine, executor);
                         case CLASSIFIER -> new ClassifierModel(checkpoint, engine, executor);
                     };
-            LOG.info("loaded {} ({}) on backend {} in {} ms", folder, kind == null ? "base model" : kind,
-                    engine.name(), (System.nanoTime() - start) / 1_000_000);
+            LOG.info("loaded {} ({}{}) on backend {} ({}) in {} ms", folder, kind == null ? "base model" : kind,
+                    options.quantize() == null ? "" : ", quantized to " + options.quantize(), engine.name(),
+                    engine.device().name(), (System.nanoTime() - start) / 1_000_000);
             return model;
         } catch (RuntimeException e) {
             if (engine != null) {
                 engine.close();
             }
-            checkpoint.close();
+            if (checkpoint != null) {
+                checkpoint.close();
+            }
             if (e instanceof ModernBertException) {
                 throw e;
             }

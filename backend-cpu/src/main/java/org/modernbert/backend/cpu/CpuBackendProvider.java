@@ -5,6 +5,13 @@ import org.modernbert.api.backend.Availability;
 import org.modernbert.api.backend.Backend;
 import org.modernbert.api.backend.BackendOptions;
 import org.modernbert.api.backend.BackendProvider;
+import org.modernbert.api.backend.DeviceInfo;
+import org.modernbert.api.ModernBertException;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
 
 /** Registers the CPU backend. Available wherever the incubating Vector API can be used. */
 public final class CpuBackendProvider implements BackendProvider {
@@ -28,7 +35,31 @@ public final class CpuBackendProvider implements BackendProvider {
                     + "); run with --add-modules jdk.incubator.vector on JDK 25");
         }
         return Availability.available("Java Vector API, " + bits + "-bit vectors, "
-                + Runtime.getRuntime().availableProcessors() + " cores");
+                + Runtime.getRuntime().availableProcessors() + " cores", List.of(device(null)));
+    }
+
+    /** The one CPU device ("cpu"), with the processor's name and the Java heap limit its caches live in. */
+    static DeviceInfo device(String requested) {
+        if (requested != null && !requested.equals(DEVICE_ID) && !requested.equals(DEVICE_ID + ":0")) {
+            throw new ModernBertException("backend cpu has no device '" + requested + "'; its only device is '" + DEVICE_ID
+                    + "' (" + processorName() + ")");
+        }
+        return new DeviceInfo(DEVICE_ID, processorName(), Runtime.getRuntime().maxMemory());
+    }
+
+    static final String DEVICE_ID = "cpu";
+
+    private static String processorName() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+                if (line.startsWith("model name")) {
+                    return line.substring(line.indexOf(':') + 1).trim();
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // not Linux, or not readable: the architecture is the best we know
+        }
+        return System.getProperty("os.arch") + " processor";
     }
 
     @Override

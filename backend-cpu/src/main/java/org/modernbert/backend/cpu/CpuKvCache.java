@@ -1,6 +1,7 @@
 package org.modernbert.backend.cpu;
 
 import org.modernbert.api.ModernBertException;
+import org.modernbert.api.backend.CacheSpec;
 import org.modernbert.api.cache.KvCache;
 
 import java.util.Arrays;
@@ -8,35 +9,73 @@ import java.util.Arrays;
 /**
  * Keys and values of one sequence, per layer, as {@code [slot * hidden + head * headDim + j]} float
  * arrays (keys already rotated by RoPE). Full-attention layers hold position {@code p} in slot
- * {@code p} and grow by doubling up to {@code maxLength}; sliding layers are a ring buffer of exactly
- * {@code window} slots (position {@code p} in slot {@code p % window}), so their memory stays O(window).
+ * {@code p} and grow by doubling up to {@code maxLength} (so a cache made for the model's whole
+ * context costs only what it holds); sliding layers are a ring buffer of {@code window + rollback}
+ * slots (position {@code p} in slot {@code p % slots}), allocated at once, so their memory stays
+ * O(window) and the last {@code rollback} positions can always be truncated away.
  */
 final class CpuKvCache implements KvCache {
     private static final int INITIAL_SLOTS = 64;
 
     private final CpuModelExecutor owner;
-    private final int maxLength;
+    private final CacheSpec spec;
     private final int hidden;
-    private final boolean[] sliding;
     private final int window;
+    /** Slots per layer when full: maxLength on full layers, min(maxLength, window + rollback) on sliding ones. */
+    private final int[] slots;
+    private final boolean[] sliding;
     private float[][] keys;
     private float[][] values;
     private int length;
     private boolean closed;
 
-    CpuKvCache(CpuModelExecutor owner, int maxLength, int hidden, boolean[] sliding, int window) {
+    CpuKvCache(CpuModelExecutor owner, CacheSpec spec, int hidden, boolean[] sliding, int window) {
         this.owner = owner;
-        this.maxLength = maxLength;
+        this.spec = spec;
         this.hidden = hidden;
-        this.sliding = sliding.clone();
         this.window = window;
+        this.slots = slotsPerLayer(spec, sliding, window);
+        this.sliding = sliding.clone();
         this.keys = new float[sliding.length][];
         this.values = new float[sliding.length][];
         for (int l = 0; l < sliding.length; l++) {
-            int slots = sliding[l] ? Math.min(window, maxLength) : Math.min(INITIAL_SLOTS, maxLength);
-            keys[l] = new float[slots * hidden];
-            values[l] = new float[slots * hidden];
+            int allocated = sliding[l] ? slots[l] : Math.min(INITIAL_SLOTS, slots[l]);
+            keys[l] = new float[allocated * hidden];
+            values[l] = new float[allocated * hidden];
         }
+    }
+
+    private CpuKvCache(CpuKvCache source) {
+        this.owner = source.owner;
+        this.spec = source.spec;
+        this.hidden = source.hidden;
+        this.window = source.window;
+        this.slots = source.slots;
+        this.sliding = source.sliding;
+        this.keys = new float[source.keys.length][];
+        this.values = new float[source.values.length][];
+        for (int l = 0; l < keys.length; l++) {
+            keys[l] = source.keys[l].clone();
+            values[l] = source.values[l].clone();
+        }
+        this.length = source.length;
+    }
+
+    static int[] slotsPerLayer(CacheSpec spec, boolean[] sliding, int window) {
+        int[] out = new int[sliding.length];
+        for (int l = 0; l < sliding.length; l++) {
+            out[l] = sliding[l] ? (int) Math.min(spec.maxLength(), (long) window + spec.rollback()) : spec.maxLength();
+        }
+        return out;
+    }
+
+    /** Bytes of a cache of this spec once it holds maxLength positions: keys and values, float32, every slot of every layer. */
+    static long byteSize(CacheSpec spec, boolean[] sliding, int window, int hidden) {
+        long total = 0;
+        for (int s : slotsPerLayer(spec, sliding, window)) {
+            total += 2L * s * hidden * Float.BYTES;
+        }
+        return total;
     }
 
     @Override
@@ -47,7 +86,73 @@ final class CpuKvCache implements KvCache {
 
     @Override
     public int maxLength() {
-        return maxLength;
+        return spec.maxLength();
+    }
+
+    @Override
+    public long byteSize() {
+        checkOpen();
+        long total = 0;
+        for (float[] k : keys) {
+            total += 2L * k.length * Float.BYTES;
+        }
+        return total;
+    }
+
+    /** Makes room for {@code newLength} positions in every full-attention layer (doubling, capped at maxLength). */
+    void ensureCapacity(int newLength) {
+        for (int l = 0; l < keys.length; l++) {
+            if (sliding[l]) {
+                continue;
+            }
+            int allocated = keys[l].length / hidden;
+            if (allocated < newLength) {
+                int grown = (int) Math.min(spec.maxLength(), Math.max(newLength, 2L * allocated));
+                keys[l] = Arrays.copyOf(keys[l], grown * hidden);
+                values[l] = Arrays.copyOf(values[l], grown * hidden);
+            }
+        }
+    }
+
+    @Override
+    public CpuKvCache fork() {
+        checkOpen();
+        return new CpuKvCache(this);
+    }
+
+    @Override
+    public int minTruncateLength() {
+        checkOpen();
+        int held = Integer.MAX_VALUE;
+        for (int s : slots) {
+            held = Math.min(held, s);
+        }
+        // a ring of s slots holds positions [length - s, length); attention at the new end needs
+        // the last window of them: newLength - window >= length - s
+        return held >= spec.maxLength() ? 0 : Math.max(0, length - (held - window));
+    }
+
+    @Override
+    public void truncate(int newLength) {
+        checkOpen();
+        if (newLength < 0 || newLength > length) {
+            throw new ModernBertException("cannot truncate a KV cache of " + length + " positions to " + newLength
+                    + ": the new length must be between 0 and the current length");
+        }
+        if (newLength > 0 && newLength < minTruncateLength()) {
+            throw new ModernBertException("cannot truncate a KV cache of " + length + " positions to " + newLength
+                    + ": its sliding-window layers keep only the last " + (minSlots()) + " positions, so it can go back to "
+                    + minTruncateLength() + " at the earliest; create the cache with a larger CacheSpec.rollback");
+        }
+        length = newLength;
+    }
+
+    private int minSlots() {
+        int held = Integer.MAX_VALUE;
+        for (int s : slots) {
+            held = Math.min(held, s);
+        }
+        return held;
     }
 
     @Override
@@ -71,25 +176,10 @@ final class CpuKvCache implements KvCache {
         return owner;
     }
 
-    /** Slots currently allocated for a layer (for tests: sliding layers never exceed the window). */
-    int slots(int layer) {
+    /** Slots allocated for a layer (for tests: sliding layers never exceed window + rollback). */
+    int slotCount(int layer) {
         checkOpen();
-        return keys[layer].length / hidden;
-    }
-
-    /** Makes room for {@code newLength} positions in every full-attention layer. */
-    void ensureCapacity(int newLength) {
-        for (int l = 0; l < keys.length; l++) {
-            if (sliding[l]) {
-                continue;
-            }
-            int slots = keys[l].length / hidden;
-            if (slots < newLength) {
-                int grown = (int) Math.min(maxLength, Math.max(newLength, 2L * slots));
-                keys[l] = Arrays.copyOf(keys[l], grown * hidden);
-                values[l] = Arrays.copyOf(values[l], grown * hidden);
-            }
-        }
+        return slots[layer];
     }
 
     float[] keys(int layer) {
@@ -102,7 +192,7 @@ final class CpuKvCache implements KvCache {
 
     /** The slot of {@code position} in a layer's arrays. */
     int slot(int layer, int position) {
-        return sliding[layer] ? position % window : position;
+        return position % slots[layer];
     }
 
     void advance(int tokens) {

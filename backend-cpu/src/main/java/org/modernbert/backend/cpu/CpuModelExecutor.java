@@ -3,10 +3,12 @@ package org.modernbert.backend.cpu;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 import org.modernbert.api.ModernBertException;
-import org.modernbert.api.backend.HeadMode;
+import org.modernbert.api.backend.CacheSpec;
+import org.modernbert.api.backend.ExecutorLimits;
+import org.modernbert.api.backend.Head;
 import org.modernbert.api.backend.ModelExecutor;
-import org.modernbert.api.backend.SequenceStep;
-import org.modernbert.api.backend.StepResult;
+import org.modernbert.api.backend.SequenceInput;
+import org.modernbert.api.backend.SequenceOutput;
 import org.modernbert.api.cache.KvCache;
 import org.modernbert.api.config.Activation;
 import org.modernbert.api.config.AttentionType;
@@ -14,10 +16,9 @@ import org.modernbert.api.config.ModernBertDecoderConfig;
 import org.modernbert.api.model.HeadWeights;
 import org.modernbert.api.model.LayerWeights;
 import org.modernbert.api.model.ModelWeights;
-import org.modernbert.api.tensor.DType;
 import org.modernbert.api.tensor.Tensor;
+import org.modernbert.api.tensor.WeightFormat;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -45,8 +46,8 @@ final class CpuModelExecutor implements ModelExecutor {
      */
     static final long PARALLEL_MIN_WORK = 1L << 22;
 
-    /** A weight matrix {@code [out, in]} ready for {@link VectorKernels#matmul}. */
-    private record Linear(MemorySegment w, boolean bf16, int out, int in, float[] bias) {
+    /** A weight matrix {@code [out, in]} in one of {@link CpuBackend#FORMATS}, read in place by {@link VectorKernels#matmul}. */
+    private record Linear(MemorySegment w, WeightFormat format, int out, int in, float[] bias) {
     }
 
     private record Layer(boolean sliding, RopeTable rope,
@@ -59,8 +60,6 @@ final class CpuModelExecutor implements ModelExecutor {
     private final ModelWeights weights;
     private final WorkerPool pool;
     private final long parallelMinWork;
-    /** Owns the F32 copies of F16 weights (F16 is widened once at load instead of per matmul). */
-    private final Arena arena = Arena.ofShared();
     private final int hidden;
     private final int heads;
     private final int headDim;
@@ -76,6 +75,7 @@ final class CpuModelExecutor implements ModelExecutor {
     private final float[] embNormBias;
     private final Layer[] layers;
     private final boolean[] slidingLayers;
+    private final ExecutorLimits limits;
     private final float[] finalNorm;
     private final float[] finalNormBias;
     private final Linear headDense;
@@ -116,6 +116,8 @@ final class CpuModelExecutor implements ModelExecutor {
     private CpuKvCache[] attCaches;
     private int[] attOffsets;
     private int[] attLengths;
+    /** Per sequence, per layer {@code [heads * queries * keys]}; null (or null entries) where not asked for. */
+    private float[][][] attProbabilities;
 
     CpuModelExecutor(ModelWeights weights, WorkerPool pool) {
         this(weights, pool, PARALLEL_MIN_WORK);
@@ -137,54 +139,56 @@ final class CpuModelExecutor implements ModelExecutor {
         eps = c.normEps();
         scale = (float) (1.0 / Math.sqrt(headDim));
         activation = c.hiddenActivation();
-        try {
-            tokenEmbeddings = matrixTensor(weights.tokenEmbeddings(), "token embeddings", vocab, hidden);
-            embNorm = vector(weights.embeddingNorm(), "embedding norm", hidden);
-            embNormBias = optionalVector(weights.embeddingNormBias(), hidden);
-            if (weights.layers().size() != c.numHiddenLayers()) {
-                throw new ModernBertException("the weights have " + weights.layers().size() + " layers but config.json says num_hidden_layers = "
-                        + c.numHiddenLayers());
-            }
-            Map<Double, RopeTable> ropes = new HashMap<>();
-            layers = new Layer[weights.layers().size()];
-            slidingLayers = new boolean[layers.length];
-            for (int i = 0; i < layers.length; i++) {
-                LayerWeights lw = weights.layers().get(i);
-                boolean sliding = lw.attentionType() == AttentionType.SLIDING_ATTENTION;
-                slidingLayers[i] = sliding;
-                RopeTable rope = ropes.computeIfAbsent(lw.ropeTheta(), theta -> new RopeTable(theta, headDim));
-                layers[i] = new Layer(sliding, rope,
-                        lw.attnNorm() == null ? null : vector(lw.attnNorm(), "layer " + i + " attn_norm", hidden),
-                        optionalVector(lw.attnNormBias(), hidden),
-                        linear(lw.wq(), lw.bq(), hidden, hidden),
-                        linear(lw.wk(), lw.bk(), hidden, hidden),
-                        linear(lw.wv(), lw.bv(), hidden, hidden),
-                        linear(lw.wo(), lw.bo(), hidden, hidden),
-                        vector(lw.mlpNorm(), "layer " + i + " mlp_norm", hidden),
-                        optionalVector(lw.mlpNormBias(), hidden),
-                        linear(lw.wi(), lw.bi(), 2 * intermediate, hidden),
-                        linear(lw.wMlpOut(), lw.bMlpOut(), hidden, intermediate));
-            }
-            finalNorm = vector(weights.finalNorm(), "final norm", hidden);
-            finalNormBias = optionalVector(weights.finalNormBias(), hidden);
-            HeadWeights hw = weights.head();
-            if (hw != null) {
-                headDense = linear(hw.dense(), hw.denseBias(), hidden, hidden);
-                headActivation = hw.activation();
-                headNorm = vector(hw.norm(), "head norm", hidden);
-                headNormBias = optionalVector(hw.normBias(), hidden);
-                headProjection = linear(hw.projection(), hw.projectionBias(), hw.outputs(), hidden);
-            } else {
-                headDense = null;
-                headActivation = null;
-                headNorm = null;
-                headNormBias = null;
-                headProjection = null;
-            }
-        } catch (RuntimeException e) {
-            arena.close();
-            throw e;
+        tokenEmbeddings = matrixTensor(weights.tokenEmbeddings(), "token embeddings", vocab, hidden);
+        embNorm = vector(weights.embeddingNorm(), "embedding norm", hidden);
+        embNormBias = optionalVector(weights.embeddingNormBias(), hidden);
+        if (weights.layers().size() != c.numHiddenLayers()) {
+            throw new ModernBertException("the weights have " + weights.layers().size() + " layers but config.json says num_hidden_layers = "
+                    + c.numHiddenLayers());
         }
+        Map<Double, RopeTable> ropes = new HashMap<>();
+        layers = new Layer[weights.layers().size()];
+        slidingLayers = new boolean[layers.length];
+        for (int i = 0; i < layers.length; i++) {
+            LayerWeights lw = weights.layers().get(i);
+            boolean sliding = lw.attentionType() == AttentionType.SLIDING_ATTENTION;
+            slidingLayers[i] = sliding;
+            RopeTable rope = ropes.computeIfAbsent(lw.ropeTheta(), theta -> new RopeTable(theta, headDim));
+            layers[i] = new Layer(sliding, rope,
+                    lw.attnNorm() == null ? null : vector(lw.attnNorm(), "layer " + i + " attn_norm", hidden),
+                    optionalVector(lw.attnNormBias(), hidden),
+                    linear(lw.wq(), lw.bq(), hidden, hidden),
+                    linear(lw.wk(), lw.bk(), hidden, hidden),
+                    linear(lw.wv(), lw.bv(), hidden, hidden),
+                    linear(lw.wo(), lw.bo(), hidden, hidden),
+                    vector(lw.mlpNorm(), "layer " + i + " mlp_norm", hidden),
+                    optionalVector(lw.mlpNormBias(), hidden),
+                    linear(lw.wi(), lw.bi(), 2 * intermediate, hidden),
+                    linear(lw.wMlpOut(), lw.bMlpOut(), hidden, intermediate));
+        }
+        finalNorm = vector(weights.finalNorm(), "final norm", hidden);
+        finalNormBias = optionalVector(weights.finalNormBias(), hidden);
+        HeadWeights hw = weights.head();
+        if (hw != null) {
+            headDense = linear(hw.dense(), hw.denseBias(), hidden, hidden);
+            headActivation = hw.activation();
+            headNorm = vector(hw.norm(), "head norm", hidden);
+            headNormBias = optionalVector(hw.normBias(), hidden);
+            headProjection = linear(hw.projection(), hw.projectionBias(), hw.outputs(), hidden);
+        } else {
+            headDense = null;
+            headActivation = null;
+            headNorm = null;
+            headNormBias = null;
+            headProjection = null;
+        }
+        int fullLayers = 0;
+        for (boolean s : slidingLayers) {
+            fullLayers += s ? 0 : 1;
+        }
+        // one float[] per activation matrix: the widest is [tokens x 2*intermediate]
+        int maxTokens = (Integer.MAX_VALUE - 8) / Math.max(2 * intermediate, Math.max(hidden, 1));
+        limits = new ExecutorLimits(maxTokens, maxTokens, maxPositions, 2L * fullLayers * hidden * Float.BYTES);
         LOG.debug("CPU executor ready: {} layers, hidden {}, {} threads, {}-bit vectors", layers.length, hidden,
                 pool.parallelism(), VectorKernels.F.vectorBitSize());
     }
@@ -210,17 +214,11 @@ final class CpuModelExecutor implements ModelExecutor {
             throw new ModernBertException("tensor " + t.name() + " lives in a confined arena, but the CPU backend reads weights from "
                     + pool.parallelism() + " threads: map the checkpoint in a shared arena");
         }
-        boolean bf16 = false;
-        switch (t.dtype()) {
-            case F32 -> { }
-            case BF16 -> bf16 = true;
-            case F16 -> {
-                // F16 has no cheap in-register widening on every CPU: convert once to an owned F32 copy.
-                seg = arena.allocate(t.elementCount() * 4, 64);
-                VectorKernels.widenF16(t.data(), seg, t.elementCount());
-            }
+        if (!CpuBackend.FORMATS.contains(t.format())) {
+            throw new ModernBertException("tensor " + t.name() + " is " + t.format() + ", which the CPU backend does not execute (it runs "
+                    + CpuBackend.FORMATS + "); load through ModernBert, which converts weights to a format the backend runs");
         }
-        return new Linear(seg, bf16, out, in, optionalVector(bias, out));
+        return new Linear(seg, t.format(), out, in, optionalVector(bias, out));
     }
 
     private static float[] vector(Tensor t, String what, int n) {
@@ -248,177 +246,332 @@ final class CpuModelExecutor implements ModelExecutor {
     }
 
     @Override
-    public synchronized KvCache newCache(int maxLength) {
-        checkOpen();
-        if (maxLength < 1 || maxLength > maxPositions) {
-            throw new ModernBertException("a KV cache must hold between 1 and max_position_embeddings = " + maxPositions
-                    + " positions, got " + maxLength);
-        }
-        return new CpuKvCache(this, maxLength, hidden, slidingLayers, window);
+    public ExecutorLimits limits() {
+        return limits;
     }
 
     @Override
-    public synchronized StepResult step(List<SequenceStep> steps, boolean hiddenStates, HeadMode head) {
+    public long cacheBytes(CacheSpec spec) {
+        return CpuKvCache.byteSize(spec, slidingLayers, window, hidden);
+    }
+
+    @Override
+    public synchronized KvCache newCache(CacheSpec spec) {
         checkOpen();
-        Objects.requireNonNull(steps, "steps");
-        Objects.requireNonNull(head, "head");
-        if (steps.isEmpty()) {
+        if (spec.maxLength() > maxPositions) {
+            throw new ModernBertException("a KV cache must hold between 1 and max_position_embeddings = " + maxPositions
+                    + " positions, got " + spec.maxLength());
+        }
+        return new CpuKvCache(this, spec, hidden, slidingLayers, window);
+    }
+
+    @Override
+    public synchronized List<SequenceOutput> step(List<SequenceInput> inputs) {
+        checkOpen();
+        Objects.requireNonNull(inputs, "inputs");
+        if (inputs.isEmpty()) {
             throw new ModernBertException("a step needs at least one sequence");
         }
-        if (head != HeadMode.NONE && headProjection == null) {
-            throw new ModernBertException("HeadMode." + head + " needs a head, but these weights have none");
+        int count = inputs.size();
+        if (count > limits.maxSequencesPerStep()) {
+            throw new ModernBertException("a step of " + count + " sequences exceeds this executor's limit of "
+                    + limits.maxSequencesPerStep() + "; split it into smaller steps");
         }
-        int count = steps.size();
         CpuKvCache[] caches = new CpuKvCache[count];
         int[] offsets = new int[count + 1];
         int[] lengths = new int[count];
         int maxEnd = 0;
+        int maxPosition = 0;
         long total = 0;
+        boolean anyLayerOutputs = false;
         for (int s = 0; s < count; s++) {
-            SequenceStep st = Objects.requireNonNull(steps.get(s), "step");
-            if (!(st.cache() instanceof CpuKvCache c) || c.owner() != this) {
-                throw new ModernBertException("sequence " + s + ": its KV cache was not made by this CPU executor (use newCache)");
-            }
-            if (c.isClosed()) {
-                throw new ModernBertException("sequence " + s + ": its KV cache is closed");
-            }
-            for (int j = 0; j < s; j++) {
-                if (caches[j] == c) {
-                    throw new ModernBertException("sequences " + j + " and " + s + " share one KV cache; each sequence needs its own");
-                }
-            }
-            int[] ids = st.tokenIds();
+            SequenceInput in = Objects.requireNonNull(inputs.get(s), "sequence input");
+            CpuKvCache c = checkCache(in.cache(), s, caches);
             int len = c.length();
-            for (int p = 0; p < ids.length; p++) {
-                if (ids[p] < 0 || ids[p] >= vocab) {
-                    throw new ModernBertException("sequence " + s + ", new token " + p + " (position " + (len + p) + "): token id "
-                            + ids[p] + " is outside the vocabulary [0, " + vocab + ")");
-                }
-            }
-            long end = (long) len + ids.length;
+            int n = in.length();
+            checkTokens(in, s, len);
+            maxPosition = Math.max(maxPosition, checkPositions(in, s, len));
+            long end = (long) len + n;
             if (end > c.maxLength()) {
-                throw new ModernBertException("sequence " + s + " would reach " + end + " positions but the cache holds at most "
+                throw new ModernBertException("sequence " + s + " would reach " + end + " positions but its cache holds at most "
                         + c.maxLength());
             }
+            checkHead(in, s, n);
             caches[s] = c;
             lengths[s] = len;
-            total += ids.length;
-            if (total > Integer.MAX_VALUE / Math.max(2 * intermediate, hidden)) {
-                throw new ModernBertException("a step of " + total + " tokens is too large; split it into smaller steps");
-            }
-            if (head == HeadMode.ALL && (long) ids.length * headProjection.out > Integer.MAX_VALUE - 8) {
-                throw new ModernBertException("sequence " + s + ": " + ids.length + " positions x " + headProjection.out
-                        + " outputs do not fit one float[]; use HeadMode.LAST or shorter steps");
+            total += n;
+            if (total > limits.maxTokensPerStep()) {
+                throw new ModernBertException("a step of " + total + "+ tokens exceeds this executor's limit of "
+                        + limits.maxTokensPerStep() + " tokens; split it into smaller steps");
             }
             offsets[s + 1] = (int) total;
             maxEnd = (int) Math.max(maxEnd, end);
+            anyLayerOutputs |= in.hiddenStates() || in.attentions();
         }
         int tokens = (int) total;
         for (int s = 0; s < count; s++) {
             caches[s].ensureCapacity(lengths[s] + offsets[s + 1] - offsets[s]);
         }
         for (Layer l : layers) {
-            l.rope.ensure(maxEnd);
+            l.rope.ensure(maxPosition + 1);
         }
-        ensureScratch(tokens, count, maxEnd, head);
+        ensureScratch(tokens, count, maxEnd);
+        int[] positions = new int[tokens];
+        List<List<float[]>> hiddenStates = anyLayerOutputs ? new ArrayList<>(Collections.nCopies(count, null)) : null;
+        float[][][] probabilities = anyLayerOutputs ? new float[count][][] : null;
 
-        // embeddings: token row -> LayerNorm
-        for (int s = 0; s < count; s++) {
-            int[] ids = steps.get(s).tokenIds();
-            for (int p = 0; p < ids.length; p++) {
-                int row = (offsets[s] + p) * hidden;
-                long base = (long) ids[p] * hidden;
-                for (int i = 0; i < hidden; i++) {
-                    x[row + i] = tokenEmbeddings.getFloat(base + i);
-                }
-                VectorKernels.layerNorm(x, row, hidden, embNorm, embNormBias, eps, x, row);
+        embed(inputs, offsets, lengths, positions);
+        for (int s = 0; s < count && anyLayerOutputs; s++) {
+            SequenceInput in = inputs.get(s);
+            if (in.hiddenStates()) {
+                hiddenStates.set(s, new ArrayList<>(layers.length + 1));
+                hiddenStates.get(s).add(rows(x, offsets, s));
+            }
+            if (in.attentions()) {
+                probabilities[s] = new float[layers.length][heads * in.length() * (lengths[s] + in.length())];
             }
         }
 
         attCaches = caches;
         attOffsets = offsets;
         attLengths = lengths;
-        for (int li = 0; li < layers.length; li++) {
-            Layer l = layers[li];
-            float[] in = x;
-            if (l.attnNorm != null) {
-                for (int t = 0; t < tokens; t++) {
-                    VectorKernels.layerNorm(x, t * hidden, hidden, l.attnNorm, l.attnNormBias, eps, h, t * hidden);
-                }
-                in = h;
-            }
-            matmul(in, hidden, tokens, false, l.q, q, hidden, l.k, k, hidden, l.v, v, hidden);
-            for (int s = 0; s < count; s++) {
-                for (int t = offsets[s]; t < offsets[s + 1]; t++) {
-                    int pos = lengths[s] + t - offsets[s];
-                    l.rope.apply(q, t * hidden, heads, pos);
-                    l.rope.apply(k, t * hidden, heads, pos);
+        attProbabilities = probabilities;
+        try {
+            for (int li = 0; li < layers.length; li++) {
+                layer(li, tokens, positions, maxEnd);
+                if (li < layers.length - 1 && hiddenStates != null) {
+                    for (int s = 0; s < count; s++) {
+                        if (hiddenStates.get(s) != null) {
+                            hiddenStates.get(s).add(rows(x, offsets, s));
+                        }
+                    }
                 }
             }
-            attLayer = li;
-            dispatch(count * heads, 1, (long) tokens * maxEnd * hidden, attentionTask);
-            matmul1(attn, hidden, tokens, true, l.o, x, hidden);
-            for (int t = 0; t < tokens; t++) {
-                VectorKernels.layerNorm(x, t * hidden, hidden, l.mlpNorm, l.mlpNormBias, eps, h, t * hidden);
-            }
-            matmul1(h, hidden, tokens, false, l.wi, up, 2 * intermediate);
-            dispatch(tokens, 1, (long) tokens * intermediate * 16, gluTask);
-            matmul1(gated, intermediate, tokens, true, l.mlpOut, x, hidden);
+        } finally {
+            attCaches = null;
+            attProbabilities = null;
         }
-        attCaches = null;
         for (int t = 0; t < tokens; t++) {
             VectorKernels.layerNorm(x, t * hidden, hidden, finalNorm, finalNormBias, eps, x, t * hidden);
         }
         for (int s = 0; s < count; s++) {
             caches[s].advance(offsets[s + 1] - offsets[s]);
         }
-
-        List<float[]> hiddenOut = new ArrayList<>(count);
-        for (int s = 0; s < count; s++) {
-            hiddenOut.add(hiddenStates ? Arrays.copyOfRange(x, offsets[s] * hidden, offsets[s + 1] * hidden) : null);
-        }
-        List<float[]> headOutputs = switch (head) {
-            case NONE -> Collections.nCopies(count, null);
-            case LAST -> headLast(offsets, count);
-            case ALL -> headAll(offsets, count, tokens);
-        };
-        return new StepResult(Collections.unmodifiableList(hiddenOut), headOutputs);
+        return outputs(inputs, offsets, hiddenStates, probabilities);
     }
 
-    // ------------------------------------------------------------------ head
-
-    /** The head on the last new position of each sequence: one matmul over all sequences. */
-    private List<float[]> headLast(int[] offsets, int count) {
-        for (int s = 0; s < count; s++) {
-            System.arraycopy(x, (offsets[s + 1] - 1) * hidden, h, s * hidden, hidden);
+    private CpuKvCache checkCache(KvCache cache, int s, CpuKvCache[] earlier) {
+        if (!(cache instanceof CpuKvCache c) || c.owner() != this) {
+            throw new ModernBertException("sequence " + s + ": its KV cache was not made by this CPU executor"
+                    + " (a cache belongs to the executor whose newCache made it)");
         }
-        headTransform(h, count);
-        int outputs = headProjection.out;
-        matmul1(headHidden, hidden, count, false, headProjection, headOut, outputs);
-        List<float[]> out = new ArrayList<>(count);
+        if (c.isClosed()) {
+            throw new ModernBertException("sequence " + s + ": its KV cache is closed");
+        }
+        for (int j = 0; j < s; j++) {
+            if (earlier[j] == c) {
+                throw new ModernBertException("sequences " + j + " and " + s + " share one KV cache; each sequence needs its own"
+                        + " (fork() makes a copy)");
+            }
+        }
+        return c;
+    }
+
+    private void checkTokens(SequenceInput in, int s, int len) {
+        if (in.tokenIds() != null) {
+            int[] ids = in.tokenIds();
+            for (int p = 0; p < ids.length; p++) {
+                if (ids[p] < 0 || ids[p] >= vocab) {
+                    throw new ModernBertException("sequence " + s + ", new token " + p + " (position " + (len + p) + "): token id "
+                            + ids[p] + " is outside the vocabulary [0, " + vocab + ")");
+                }
+            }
+        } else if (in.inputsEmbeds().cols() != hidden) {
+            throw new ModernBertException("sequence " + s + ": inputs_embeds rows have " + in.inputsEmbeds().cols()
+                    + " values but hidden_size is " + hidden);
+        }
+    }
+
+    /** Checks explicit positions and returns the largest position of the sequence. */
+    private int checkPositions(SequenceInput in, int s, int len) {
+        int[] pos = in.positionIds();
+        if (pos == null) {
+            return len + in.length() - 1;
+        }
+        int max = 0;
+        for (int t = 0; t < pos.length; t++) {
+            if (pos[t] < 0 || pos[t] >= maxPositions) {
+                throw new ModernBertException("sequence " + s + ", new token " + t + ": position id " + pos[t]
+                        + " is outside [0, max_position_embeddings = " + maxPositions + ")");
+            }
+            max = Math.max(max, pos[t]);
+        }
+        return max;
+    }
+
+    private void checkHead(SequenceInput in, int s, int n) {
+        Head head = in.head();
+        if (head instanceof Head.None) {
+            return;
+        }
+        if (headProjection == null) {
+            throw new ModernBertException("sequence " + s + " asks for head output " + head + ", but these weights have no head");
+        }
+        if (head instanceof Head.TopK(int k) && k > headProjection.out) {
+            throw new ModernBertException("sequence " + s + ": top-k of " + k + " exceeds the head's " + headProjection.out + " outputs");
+        }
+        if (head instanceof Head.All && (long) n * headProjection.out > Integer.MAX_VALUE - 8) {
+            throw new ModernBertException("sequence " + s + ": " + n + " positions x " + headProjection.out
+                    + " outputs do not fit one float[]; use Head.LAST or shorter steps");
+        }
+    }
+
+    /** Token rows (or given embeddings) into x, then the embedding LayerNorm; fills the RoPE position of every token. */
+    private void embed(List<SequenceInput> inputs, int[] offsets, int[] lengths, int[] positions) {
+        for (int s = 0; s < inputs.size(); s++) {
+            SequenceInput in = inputs.get(s);
+            int[] ids = in.tokenIds();
+            for (int p = 0; p < in.length(); p++) {
+                int t = offsets[s] + p;
+                int row = t * hidden;
+                if (ids != null) {
+                    long base = (long) ids[p] * hidden;
+                    for (int i = 0; i < hidden; i++) {
+                        x[row + i] = tokenEmbeddings.getFloat(base + i);
+                    }
+                } else {
+                    System.arraycopy(in.inputsEmbeds().data(), p * hidden, x, row, hidden);
+                }
+                VectorKernels.layerNorm(x, row, hidden, embNorm, embNormBias, eps, x, row);
+                positions[t] = in.positionIds() != null ? in.positionIds()[p] : lengths[s] + p;
+            }
+        }
+    }
+
+    /** One decoder layer over every token of the step, in place on x. */
+    private void layer(int li, int tokens, int[] positions, int maxEnd) {
+        Layer l = layers[li];
+        float[] in = x;
+        if (l.attnNorm != null) {
+            for (int t = 0; t < tokens; t++) {
+                VectorKernels.layerNorm(x, t * hidden, hidden, l.attnNorm, l.attnNormBias, eps, h, t * hidden);
+            }
+            in = h;
+        }
+        matmul(in, hidden, tokens, false, l.q, q, hidden, l.k, k, hidden, l.v, v, hidden);
+        for (int t = 0; t < tokens; t++) {
+            l.rope.apply(q, t * hidden, heads, positions[t]);
+            l.rope.apply(k, t * hidden, heads, positions[t]);
+        }
+        attLayer = li;
+        dispatch(attCaches.length * heads, 1, (long) tokens * maxEnd * hidden, attentionTask);
+        matmul1(attn, hidden, tokens, true, l.o, x, hidden);
+        for (int t = 0; t < tokens; t++) {
+            VectorKernels.layerNorm(x, t * hidden, hidden, l.mlpNorm, l.mlpNormBias, eps, h, t * hidden);
+        }
+        matmul1(h, hidden, tokens, false, l.wi, up, 2 * intermediate);
+        dispatch(tokens, 1, (long) tokens * intermediate * 16, gluTask);
+        matmul1(gated, intermediate, tokens, true, l.mlpOut, x, hidden);
+    }
+
+    private float[] rows(float[] m, int[] offsets, int s) {
+        return Arrays.copyOfRange(m, offsets[s] * hidden, offsets[s + 1] * hidden);
+    }
+
+    // ------------------------------------------------------------------ outputs and head
+
+    private List<SequenceOutput> outputs(List<SequenceInput> inputs, int[] offsets, List<List<float[]>> hiddenStates,
+                                         float[][][] probabilities) {
+        int count = inputs.size();
+        float[][] lastLogits = headLast(inputs, offsets);
+        List<SequenceOutput> out = new ArrayList<>(count);
         for (int s = 0; s < count; s++) {
-            out.add(Arrays.copyOfRange(headOut, s * outputs, (s + 1) * outputs));
+            SequenceInput in = inputs.get(s);
+            float[] lastHidden = in.lastHiddenState() ? rows(x, offsets, s) : null;
+            List<float[]> layerStates = null;
+            if (in.hiddenStates()) {
+                layerStates = hiddenStates.get(s);
+                layerStates.add(lastHidden != null ? lastHidden : rows(x, offsets, s));
+                layerStates = Collections.unmodifiableList(layerStates);
+            }
+            List<float[]> attentions = in.attentions() ? List.of(probabilities[s]) : null;
+            float[] logits = null;
+            int argmax = -1;
+            int[] topIds = null;
+            float[] topLogits = null;
+            switch (in.head()) {
+                case Head.None none -> { }
+                case Head.Last last -> logits = lastLogits[s];
+                case Head.All all -> logits = headAll(offsets, s);
+                case Head.Argmax am -> argmax = LogitRanking.argmax(lastLogits[s]);
+                case Head.TopK(int k) -> {
+                    topIds = LogitRanking.topK(lastLogits[s], k);
+                    topLogits = new float[k];
+                    for (int i = 0; i < k; i++) {
+                        topLogits[i] = lastLogits[s][topIds[i]];
+                    }
+                }
+            }
+            out.add(new SequenceOutput(logits, argmax, topIds, topLogits, lastHidden, layerStates, attentions));
         }
         return Collections.unmodifiableList(out);
     }
 
-    /** The head on every new position; each sequence's logits are written straight into its result. */
-    private List<float[]> headAll(int[] offsets, int count, int tokens) {
-        headTransform(x, tokens);
-        int outputs = headProjection.out;
-        List<float[]> out = new ArrayList<>(count);
+    /**
+     * The head on the last new position of every sequence whose head mode reads it (last, argmax,
+     * top-k): one matmul over those sequences; null entries for the others.
+     */
+    private float[][] headLast(List<SequenceInput> inputs, int[] offsets) {
+        int count = inputs.size();
+        float[][] out = new float[count][];
+        int rows = 0;
         for (int s = 0; s < count; s++) {
-            int n = offsets[s + 1] - offsets[s];
-            float[] logits = new float[n * outputs];
-            matmul1(headHidden, offsets[s] * hidden, hidden, n, false, headProjection, logits, outputs);
-            out.add(logits);
+            if (readsLastPosition(inputs.get(s).head())) {
+                System.arraycopy(x, (offsets[s + 1] - 1) * hidden, h, rows * hidden, hidden);
+                rows++;
+            }
         }
-        return Collections.unmodifiableList(out);
+        if (rows == 0) {
+            return out;
+        }
+        headTransform(h, rows);
+        int outputs = headProjection.out;
+        if (headOut == null || headOut.length < rows * outputs) {
+            headOut = new float[rows * outputs];
+        }
+        matmul1(headHidden, hidden, rows, false, headProjection, headOut, outputs);
+        int r = 0;
+        for (int s = 0; s < count; s++) {
+            if (readsLastPosition(inputs.get(s).head())) {
+                out[s] = Arrays.copyOfRange(headOut, r * outputs, (r + 1) * outputs);
+                r++;
+            }
+        }
+        return out;
+    }
+
+    private static boolean readsLastPosition(Head head) {
+        return head instanceof Head.Last || head instanceof Head.Argmax || head instanceof Head.TopK;
+    }
+
+    /** The head on every new position of sequence {@code s}, written straight into its result. */
+    private float[] headAll(int[] offsets, int s) {
+        int n = offsets[s + 1] - offsets[s];
+        // headHidden rows 0..n-1 hold this sequence's transformed rows (x is left untouched)
+        headTransform(x, offsets[s] * hidden, n);
+        int outputs = headProjection.out;
+        float[] logits = new float[n * outputs];
+        matmul1(headHidden, hidden, n, false, headProjection, logits, outputs);
+        return logits;
     }
 
     /** {@code headHidden[r] = LN(act(dense(in[r])))} for rows {@code r < rows}. */
     private void headTransform(float[] in, int rows) {
-        matmul1(in, hidden, rows, false, headDense, headHidden, hidden);
+        headTransform(in, 0, rows);
+    }
+
+    private void headTransform(float[] in, int inOff, int rows) {
+        matmul1(in, inOff, hidden, rows, false, headDense, headHidden, hidden);
         for (int r = 0; r < rows; r++) {
             VectorKernels.activate(headActivation, headHidden, r * hidden, hidden);
             VectorKernels.layerNorm(headHidden, r * hidden, hidden, headNorm, headNormBias, eps, headHidden, r * hidden);
@@ -486,7 +639,7 @@ final class CpuModelExecutor implements ModelExecutor {
             int from = Math.max(start, base) - base;
             int to = Math.min(end, base + l.out) - base;
             if (from < to) {
-                VectorKernels.matmul(mmIn, mmInOff, mmInStride, mmTokens, l.in, l.w, l.bf16, l.bias,
+                VectorKernels.matmul(mmIn, mmInOff, mmInStride, mmTokens, l.in, l.w, l.format == WeightFormat.BF16, l.bias,
                         mmOut[i], 0, mmOutStride[i], from, to, mmAccumulate);
             }
             base += l.out;
@@ -504,20 +657,23 @@ final class CpuModelExecutor implements ModelExecutor {
      * on sliding layers only the last {@code window}) and to this step's own keys up to itself (read
      * from the step's K/V, so a prefill longer than the window still sees every key it needs). The
      * step's keys go into the cache only after all of this head's queries are done, because on a
-     * ring buffer they overwrite slots that the earlier queries still read.
+     * ring buffer they overwrite slots that the earlier queries still read. Where the probabilities
+     * are asked for, they are written to {@code [head][query][key]} with zeros outside the mask.
      */
     private void attentionRange(int start, int end, int worker) {
         float[] sc = scores[worker];
         Layer l = layers[attLayer];
         for (int unit = start; unit < end; unit++) {
             int s = unit / heads;
-            int hb = (unit % heads) * headDim;
+            int head = unit % heads;
+            int hb = head * headDim;
             CpuKvCache c = attCaches[s];
             float[] keys = c.keys(attLayer);
             float[] vals = c.values(attLayer);
             int len = attLengths[s];
             int off = attOffsets[s];
             int n = attOffsets[s + 1] - off;
+            float[] probs = attProbabilities == null || attProbabilities[s] == null ? null : attProbabilities[s][attLayer];
             for (int t = 0; t < n; t++) {
                 int p = len + t;
                 int lo = l.sliding ? Math.max(0, p - window + 1) : 0;
@@ -548,8 +704,16 @@ final class CpuModelExecutor implements ModelExecutor {
                         VectorKernels.axpy(wgt, v, (off + kp - len) * hidden + hb, attn, oi, headDim);
                     }
                 }
+                if (probs != null) {
+                    int keysTotal = len + n;
+                    int row = (head * n + t) * keysTotal;
+                    for (int kp = lo; kp <= p; kp++) {
+                        probs[row + kp] = sc[kp - lo] * inv;
+                    }
+                }
             }
-            int from = l.sliding ? Math.max(len, len + n - window) : len;
+            // the ring keeps the last `slots` positions: earlier ones of a long prefill are never read again
+            int from = Math.max(len, len + n - c.slotCount(attLayer));
             for (int p = from; p < len + n; p++) {
                 int src = (off + p - len) * hidden + hb;
                 int dst = c.slot(attLayer, p) * hidden + hb;
@@ -559,7 +723,7 @@ final class CpuModelExecutor implements ModelExecutor {
         }
     }
 
-    private void ensureScratch(int tokens, int sequences, int maxContext, HeadMode head) {
+    private void ensureScratch(int tokens, int sequences, int maxContext) {
         if (tokens > capacity) {
             int cap = Math.max(tokens, capacity + capacity / 2);
             x = new float[cap * hidden];
@@ -572,9 +736,6 @@ final class CpuModelExecutor implements ModelExecutor {
             gated = new float[cap * intermediate];
             headHidden = headProjection == null ? null : new float[cap * hidden];
             capacity = cap;
-        }
-        if (head == HeadMode.LAST && (headOut == null || headOut.length < sequences * headProjection.out)) {
-            headOut = new float[sequences * headProjection.out];
         }
         if (scores == null || scores[0].length < maxContext) {
             scores = new float[pool.parallelism()][Math.max(maxContext, 64)];
@@ -592,10 +753,7 @@ final class CpuModelExecutor implements ModelExecutor {
 
     @Override
     public synchronized void close() {
-        if (!closed) {
-            closed = true;
-            arena.close();
-        }
+        closed = true;
     }
 
     /** cos/sin of {@code position * theta^(-2j/d)} for {@code j < d/2}, computed in double, grown on demand. */

@@ -22,7 +22,7 @@ class CpuBackendProviderTest {
 
     @Test
     void createHonoursTheThreadOption() {
-        try (Backend b = new CpuBackendProvider().create(new BackendOptions(2))) {
+        try (Backend b = new CpuBackendProvider().create(BackendOptions.defaults().withThreads(2))) {
             assertEquals("cpu", b.name());
             assertEquals(2, ((CpuBackend) b).threads());
         }

@@ -14,7 +14,7 @@ import org.modernbert.api.backend.StepResult;
 import org.modernbert.api.cache.KvCache;
 import org.modernbert.api.config.ModernBertDecoderConfig;
 import org.modernbert.api.model.ModelWeights;
-import org.modernbert.api.tensor.DType;
+import org.modernbert.api.tensor.WeightFormat;
 
 import java.lang.foreign.Arena;
 import java.util.ArrayList;
@@ -39,7 +39,7 @@ class CpuModelExecutorTest {
     @BeforeAll
     static void setUp() {
         arena = Arena.ofShared();
-        backend = new CpuBackend(new BackendOptions(3));
+        backend = new CpuBackend(BackendOptions.defaults().withThreads(3));
     }
 
     @AfterAll
@@ -48,7 +48,7 @@ class CpuModelExecutorTest {
         arena.close();
     }
 
-    private static ModelWeights model(DType dtype, boolean biases) {
+    private static ModelWeights model(WeightFormat dtype, boolean biases) {
         return TestModels.randomModel(TestModels.config(biases), dtype, 11 + dtype.ordinal(), arena);
     }
 
@@ -62,8 +62,8 @@ class CpuModelExecutorTest {
     }
 
     @ParameterizedTest
-    @EnumSource(DType.class)
-    void prefillMatchesFloat64Reference(DType dtype) {
+    @EnumSource(WeightFormat.class)
+    void prefillMatchesFloat64Reference(WeightFormat dtype) {
         for (boolean biases : new boolean[]{false, true}) {
             ModelWeights w = model(dtype, biases);
             ReferenceModel ref = new ReferenceModel(w);
@@ -78,8 +78,8 @@ class CpuModelExecutorTest {
     }
 
     @ParameterizedTest
-    @EnumSource(DType.class)
-    void decodeTokenByTokenEqualsOnePrefill(DType dtype) {
+    @EnumSource(WeightFormat.class)
+    void decodeTokenByTokenEqualsOnePrefill(WeightFormat dtype) {
         ModelWeights w = model(dtype, true);
         try (ModelExecutor ex = backend.load(w); KvCache a = ex.newCache(LONG); KvCache b = ex.newCache(LONG)) {
             int[] ids = tokens(LONG, 2, w.config().vocabSize());
@@ -105,7 +105,7 @@ class CpuModelExecutorTest {
 
     @Test
     void chunkedPrefillLongerThanTheWindowEqualsOnePrefill() {
-        ModelWeights w = model(DType.F32, true);
+        ModelWeights w = model(WeightFormat.F32, true);
         int vocab = w.config().vocabSize();
         int[] ids = tokens(LONG, 3, vocab);
         try (ModelExecutor ex = backend.load(w); KvCache a = ex.newCache(LONG); KvCache b = ex.newCache(LONG)) {
@@ -127,7 +127,7 @@ class CpuModelExecutorTest {
 
     @Test
     void raggedMultiSequenceStepEqualsSeparateSteps() {
-        ModelWeights w = model(DType.BF16, true);
+        ModelWeights w = model(WeightFormat.BF16, true);
         int vocab = w.config().vocabSize();
         int hidden = w.config().hiddenSize();
         int[][] prompts = {tokens(7, 4, vocab), tokens(1, 5, vocab), tokens(LONG - 2, 6, vocab), tokens(4, 7, vocab)};
@@ -170,10 +170,10 @@ class CpuModelExecutorTest {
 
     @Test
     void singleThreadBackendGivesTheSameResults() {
-        ModelWeights w = model(DType.F32, false);
+        ModelWeights w = model(WeightFormat.F32, false);
         int[] ids = tokens(LONG, 8, w.config().vocabSize());
         // the 3-thread executor splits every region, however small, so each parallel path runs
-        try (CpuBackend one = new CpuBackend(new BackendOptions(1)); WorkerPool three = new WorkerPool(3);
+        try (CpuBackend one = new CpuBackend(BackendOptions.defaults().withThreads(1)); WorkerPool three = new WorkerPool(3);
              ModelExecutor a = one.load(w); ModelExecutor b = new CpuModelExecutor(w, three, 0);
              KvCache ca = a.newCache(LONG + 5); KvCache cb = b.newCache(LONG + 5)) {
             float[] la = a.step(List.of(new SequenceStep(ca, ids)), false, HeadMode.ALL).headOutputs().get(0);
@@ -192,7 +192,7 @@ class CpuModelExecutorTest {
     @Test
     void resultsAreBitIdenticalBeforeAndAfterJitWarmUp() {
         // lane sums use a fixed order, so the interpreter and compiled code round the same way
-        ModelWeights w = model(DType.BF16, true);
+        ModelWeights w = model(WeightFormat.BF16, true);
         int[] ids = tokens(LONG, 12, w.config().vocabSize());
         try (ModelExecutor ex = backend.load(w); KvCache c = ex.newCache(LONG)) {
             float[] first = ex.step(List.of(new SequenceStep(c, ids)), true, HeadMode.ALL).headOutputs().get(0);
@@ -206,7 +206,7 @@ class CpuModelExecutorTest {
 
     @Test
     void clearedCacheStartsOver() {
-        ModelWeights w = model(DType.F32, false);
+        ModelWeights w = model(WeightFormat.F32, false);
         int[] ids = tokens(9, 9, w.config().vocabSize());
         try (ModelExecutor ex = backend.load(w); KvCache c = ex.newCache(LONG)) {
             float[] first = ex.step(List.of(new SequenceStep(c, ids)), false, HeadMode.LAST).headOutputs().get(0);
@@ -219,7 +219,7 @@ class CpuModelExecutorTest {
 
     @Test
     void badInputIsRejectedWithClearMessages() {
-        ModelWeights w = model(DType.F32, false);
+        ModelWeights w = model(WeightFormat.F32, false);
         try (ModelExecutor ex = backend.load(w); KvCache c = ex.newCache(8); KvCache d = ex.newCache(8)) {
             ModernBertException e = assertThrows(ModernBertException.class,
                     () -> ex.step(List.of(new SequenceStep(d, new int[]{1}), new SequenceStep(c, new int[]{3, 97})), false, HeadMode.ALL));
@@ -253,7 +253,7 @@ class CpuModelExecutorTest {
 
     @Test
     void headlessWeightsRefuseAHeadButGiveHiddenStates() {
-        ModelWeights w = model(DType.F32, false);
+        ModelWeights w = model(WeightFormat.F32, false);
         ModelWeights base = new ModelWeights(w.config(), w.tokenEmbeddings(), w.embeddingNorm(), w.embeddingNormBias(),
                 w.layers(), w.finalNorm(), w.finalNormBias(), null);
         int[] ids = tokens(6, 10, w.config().vocabSize());
@@ -269,7 +269,7 @@ class CpuModelExecutorTest {
     @Test
     void wrongTensorShapeIsNamed() {
         ModernBertDecoderConfig c = TestModels.config(false);
-        ModelWeights w = model(DType.F32, false);
+        ModelWeights w = model(WeightFormat.F32, false);
         ModernBertDecoderConfig bigger = ModernBertDecoderConfig.builder()
                 .vocabSize(c.vocabSize()).hiddenSize(c.hiddenSize()).numAttentionHeads(c.numAttentionHeads())
                 .intermediateSize(c.intermediateSize() + 2).numHiddenLayers(c.numHiddenLayers())
@@ -282,8 +282,8 @@ class CpuModelExecutorTest {
 
     @Test
     void closedExecutorOrBackendRefusesSteps() {
-        ModelWeights w = model(DType.F32, false);
-        CpuBackend own = new CpuBackend(new BackendOptions(2));
+        ModelWeights w = model(WeightFormat.F32, false);
+        CpuBackend own = new CpuBackend(BackendOptions.defaults().withThreads(2));
         ModelExecutor ex = own.load(w);
         KvCache c = ex.newCache(4);
         own.close();
@@ -297,7 +297,7 @@ class CpuModelExecutorTest {
     @Test
     void weightsInAConfinedArenaAreRefusedUpFront() {
         try (Arena confined = Arena.ofConfined()) {
-            ModelWeights w = TestModels.randomModel(TestModels.config(false), DType.F32, 1, confined);
+            ModelWeights w = TestModels.randomModel(TestModels.config(false), WeightFormat.F32, 1, confined);
             ModernBertException e = assertThrows(ModernBertException.class, () -> backend.load(w));
             assertTrue(e.getMessage().contains("confined"), e.getMessage());
         }

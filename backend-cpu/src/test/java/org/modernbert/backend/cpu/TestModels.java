@@ -6,7 +6,7 @@ import org.modernbert.api.config.ModernBertDecoderConfig;
 import org.modernbert.api.model.HeadWeights;
 import org.modernbert.api.model.LayerWeights;
 import org.modernbert.api.model.ModelWeights;
-import org.modernbert.api.tensor.DType;
+import org.modernbert.api.tensor.WeightFormat;
 import org.modernbert.api.tensor.Tensor;
 
 import java.lang.foreign.Arena;
@@ -37,7 +37,7 @@ final class TestModels {
                 .build();
     }
 
-    static ModelWeights randomModel(ModernBertDecoderConfig c, DType dtype, long seed, Arena arena) {
+    static ModelWeights randomModel(ModernBertDecoderConfig c, WeightFormat dtype, long seed, Arena arena) {
         Random rnd = new Random(seed);
         int hdim = c.hiddenSize();
         int inter = c.intermediateSize();
@@ -50,42 +50,42 @@ final class TestModels {
             boolean mb = c.mlpBias();
             double ws = 1.0 / Math.sqrt(hdim);
             layers.add(new LayerWeights(i, c.layerType(i), c.ropeTheta(i),
-                    i == 0 ? null : tensor(p + "attn_norm.weight", DType.F32, rnd, 0.1, 1, arena, hdim),
-                    i == 0 || !nb ? null : tensor(p + "attn_norm.bias", DType.F32, rnd, 0.1, 0, arena, hdim),
+                    i == 0 ? null : tensor(p + "attn_norm.weight", WeightFormat.F32, rnd, 0.1, 1, arena, hdim),
+                    i == 0 || !nb ? null : tensor(p + "attn_norm.bias", WeightFormat.F32, rnd, 0.1, 0, arena, hdim),
                     tensor(p + "attn.q.weight", dtype, rnd, 2 * ws, 0, arena, hdim, hdim),
-                    ab ? tensor(p + "attn.q.bias", DType.F32, rnd, 0.1, 0, arena, hdim) : null,
+                    ab ? tensor(p + "attn.q.bias", WeightFormat.F32, rnd, 0.1, 0, arena, hdim) : null,
                     tensor(p + "attn.k.weight", dtype, rnd, 2 * ws, 0, arena, hdim, hdim),
-                    ab ? tensor(p + "attn.k.bias", DType.F32, rnd, 0.1, 0, arena, hdim) : null,
+                    ab ? tensor(p + "attn.k.bias", WeightFormat.F32, rnd, 0.1, 0, arena, hdim) : null,
                     tensor(p + "attn.v.weight", dtype, rnd, ws, 0, arena, hdim, hdim),
-                    ab ? tensor(p + "attn.v.bias", DType.F32, rnd, 0.1, 0, arena, hdim) : null,
+                    ab ? tensor(p + "attn.v.bias", WeightFormat.F32, rnd, 0.1, 0, arena, hdim) : null,
                     tensor(p + "attn.Wo.weight", dtype, rnd, ws, 0, arena, hdim, hdim),
-                    ab ? tensor(p + "attn.Wo.bias", DType.F32, rnd, 0.1, 0, arena, hdim) : null,
-                    tensor(p + "mlp_norm.weight", DType.F32, rnd, 0.1, 1, arena, hdim),
-                    nb ? tensor(p + "mlp_norm.bias", DType.F32, rnd, 0.1, 0, arena, hdim) : null,
+                    ab ? tensor(p + "attn.Wo.bias", WeightFormat.F32, rnd, 0.1, 0, arena, hdim) : null,
+                    tensor(p + "mlp_norm.weight", WeightFormat.F32, rnd, 0.1, 1, arena, hdim),
+                    nb ? tensor(p + "mlp_norm.bias", WeightFormat.F32, rnd, 0.1, 0, arena, hdim) : null,
                     tensor(p + "mlp.Wi.weight", dtype, rnd, ws, 0, arena, 2 * inter, hdim),
-                    mb ? tensor(p + "mlp.Wi.bias", DType.F32, rnd, 0.1, 0, arena, 2 * inter) : null,
+                    mb ? tensor(p + "mlp.Wi.bias", WeightFormat.F32, rnd, 0.1, 0, arena, 2 * inter) : null,
                     tensor(p + "mlp.Wo.weight", dtype, rnd, 1.0 / Math.sqrt(inter), 0, arena, hdim, inter),
-                    mb ? tensor(p + "mlp.Wo.bias", DType.F32, rnd, 0.1, 0, arena, hdim) : null));
+                    mb ? tensor(p + "mlp.Wo.bias", WeightFormat.F32, rnd, 0.1, 0, arena, hdim) : null));
         }
         HeadWeights head = new HeadWeights(HeadWeights.HeadKind.LANGUAGE_MODEL, c.classifierActivation(),
                 tensor("lm_head.dense.weight", dtype, rnd, 1.0 / Math.sqrt(hdim), 0, arena, hdim, hdim),
-                c.classifierBias() ? tensor("lm_head.dense.bias", DType.F32, rnd, 0.1, 0, arena, hdim) : null,
-                tensor("lm_head.norm.weight", DType.F32, rnd, 0.1, 1, arena, hdim),
-                nb ? tensor("lm_head.norm.bias", DType.F32, rnd, 0.1, 0, arena, hdim) : null,
+                c.classifierBias() ? tensor("lm_head.dense.bias", WeightFormat.F32, rnd, 0.1, 0, arena, hdim) : null,
+                tensor("lm_head.norm.weight", WeightFormat.F32, rnd, 0.1, 1, arena, hdim),
+                nb ? tensor("lm_head.norm.bias", WeightFormat.F32, rnd, 0.1, 0, arena, hdim) : null,
                 emb,
-                c.decoderBias() ? tensor("decoder.bias", DType.F32, rnd, 0.5, 0, arena, c.vocabSize()) : null,
+                c.decoderBias() ? tensor("decoder.bias", WeightFormat.F32, rnd, 0.5, 0, arena, c.vocabSize()) : null,
                 c.vocabSize());
         return new ModelWeights(c, emb,
-                tensor("embeddings.norm.weight", DType.F32, rnd, 0.1, 1, arena, hdim),
-                nb ? tensor("embeddings.norm.bias", DType.F32, rnd, 0.1, 0, arena, hdim) : null,
+                tensor("embeddings.norm.weight", WeightFormat.F32, rnd, 0.1, 1, arena, hdim),
+                nb ? tensor("embeddings.norm.bias", WeightFormat.F32, rnd, 0.1, 0, arena, hdim) : null,
                 layers,
-                tensor("final_norm.weight", DType.F32, rnd, 0.1, 1, arena, hdim),
-                nb ? tensor("final_norm.bias", DType.F32, rnd, 0.1, 0, arena, hdim) : null,
+                tensor("final_norm.weight", WeightFormat.F32, rnd, 0.1, 1, arena, hdim),
+                nb ? tensor("final_norm.bias", WeightFormat.F32, rnd, 0.1, 0, arena, hdim) : null,
                 head);
     }
 
     /** A tensor of {@code mean + std * N(0,1)} values, stored in {@code dtype} (rounded to nearest). */
-    static Tensor tensor(String name, DType dtype, Random rnd, double std, double mean, Arena arena, long... shape) {
+    static Tensor tensor(String name, WeightFormat dtype, Random rnd, double std, double mean, Arena arena, long... shape) {
         long n = 1;
         for (long d : shape) {
             n *= d;
@@ -97,7 +97,7 @@ final class TestModels {
         return tensor(name, dtype, values, arena, shape);
     }
 
-    static Tensor tensor(String name, DType dtype, float[] values, Arena arena, long... shape) {
+    static Tensor tensor(String name, WeightFormat dtype, float[] values, Arena arena, long... shape) {
         MemorySegment seg = arena.allocate((long) values.length * dtype.byteSize(), 1);
         for (int i = 0; i < values.length; i++) {
             switch (dtype) {

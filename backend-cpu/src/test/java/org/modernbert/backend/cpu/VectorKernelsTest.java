@@ -2,7 +2,7 @@ package org.modernbert.backend.cpu;
 
 import org.junit.jupiter.api.Test;
 import org.modernbert.api.config.Activation;
-import org.modernbert.api.tensor.DType;
+import org.modernbert.api.tensor.WeightFormat;
 import org.modernbert.api.tensor.Tensor;
 
 import java.lang.foreign.Arena;
@@ -20,15 +20,15 @@ class VectorKernelsTest {
 
     @Test
     void matmulMatchesScalarReferenceForEveryDtypeAndShape() {
-        for (DType dtype : DType.values()) {
+        for (WeightFormat dtype : WeightFormat.values()) {
             Random rnd = new Random(42 + dtype.ordinal());
             try (Arena arena = Arena.ofConfined()) {
                 for (int in : INS) {
                     for (int out : OUTS) {
                         Tensor w = TestModels.tensor("w", dtype, rnd, 1.0, 0, arena, out, in);
                         MemorySegment seg = w.data();
-                        boolean bf16 = dtype == DType.BF16;
-                        if (dtype == DType.F16) {
+                        boolean bf16 = dtype == WeightFormat.BF16;
+                        if (dtype == WeightFormat.F16) {
                             seg = arena.allocate(4L * out * in);
                             VectorKernels.widenF16(w.data(), seg, (long) out * in);
                         }
@@ -64,7 +64,7 @@ class VectorKernelsTest {
                 int idx = 1 + t * yStride + o;
                 double expected = accumulate ? before[idx] + s : s;
                 assertEquals(expected, y[idx], 1e-5 * (mag + Math.abs(before[idx])) + 1e-6,
-                        w.dtype() + " in=" + in + " out=" + out + " tokens=" + tokens + " t=" + t + " o=" + o);
+                        w.format() + " in=" + in + " out=" + out + " tokens=" + tokens + " t=" + t + " o=" + o);
             }
             for (int o = out; o < yStride; o++) {
                 int idx = 1 + t * yStride + o;
@@ -82,7 +82,7 @@ class VectorKernelsTest {
         try (Arena arena = Arena.ofConfined()) {
             int in = 19;
             int out = 11;
-            Tensor w = TestModels.tensor("w", DType.F32, rnd, 1.0, 0, arena, out, in);
+            Tensor w = TestModels.tensor("w", WeightFormat.F32, rnd, 1.0, 0, arena, out, in);
             float[] x = random(rnd, 6 * in);
             float[] full = new float[6 * out];
             VectorKernels.matmul(x, 0, in, 6, in, w.data(), false, null, full, 0, out, 0, out, false);
@@ -105,7 +105,7 @@ class VectorKernelsTest {
         try (Arena arena = Arena.ofConfined()) {
             float[] values = {1f, -2.5f, 0f, -0f, 3.0e-38f, 65504f, 1.0e30f, -7.75f, 0.1f, 0.333f, 1e-3f, -1e5f, 2f, 4f, 8f, 16f, 32f};
             int n = values.length;
-            Tensor w = TestModels.tensor("w", DType.BF16, values, arena, 1, n);
+            Tensor w = TestModels.tensor("w", WeightFormat.BF16, values, arena, 1, n);
             float[] ones = new float[n];
             for (int i = 0; i < n; i++) {
                 float[] x = new float[n];
@@ -122,7 +122,7 @@ class VectorKernelsTest {
     void f16WideningMatchesFloat16ToFloat() {
         try (Arena arena = Arena.ofConfined()) {
             float[] values = {1f, -2.5f, 0f, 65504f, 6.0e-8f, -7.75f, 0.1f, 1e-3f};
-            Tensor w = TestModels.tensor("w", DType.F16, values, arena, values.length);
+            Tensor w = TestModels.tensor("w", WeightFormat.F16, values, arena, values.length);
             MemorySegment dst = arena.allocate(4L * values.length);
             VectorKernels.widenF16(w.data(), dst, values.length);
             for (int i = 0; i < values.length; i++) {

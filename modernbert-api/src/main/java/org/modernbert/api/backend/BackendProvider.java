@@ -12,9 +12,13 @@ public interface BackendProvider {
     /** Higher wins when no backend is named explicitly. */
     int priority();
 
-    /** Whether the backend can run here, and if not, why (missing runtime, no device, ...). */
+    /** Whether the backend can run here, on which devices, and if not, why (missing runtime, no device, ...). */
     Availability probe();
 
-    /** Creates the backend; only called after a successful probe. */
+    /**
+     * Creates the backend on {@code options.device()} (null: the default device); only called after
+     * a successful probe. An unknown device is a {@link org.modernbert.api.ModernBertException} that
+     * lists the devices there are.
+     */
     Backend create(BackendOptions options);
 }

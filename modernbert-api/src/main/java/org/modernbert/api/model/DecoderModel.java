@@ -13,11 +13,16 @@ public interface DecoderModel extends AutoCloseable {
     /** The backend that runs this model. */
     String backendName();
 
-    /** The executor, for step-wise use with a KV cache (generation). */
+    /** The executor, for step-wise use with KV caches (generation, serving). */
     ModelExecutor executor();
 
-    /** Last hidden states of every row; ids are checked against the vocabulary and the maximum length. */
-    BaseModelOutput forwardHidden(TokenBatch batch);
+    /** Last hidden states of every row of a ragged batch. */
+    default BaseModelOutput forwardHidden(TokenBatch batch) {
+        return forwardHidden(ForwardRequest.of(batch));
+    }
+
+    /** The base model's {@code forward(**kwargs)} ({@code labels} are refused: no head, no loss). */
+    BaseModelOutput forwardHidden(ForwardRequest request);
 
     @Override
     void close();

@@ -7,21 +7,23 @@ import java.util.Arrays;
 
 /**
  * A named, read-only, row-major weight tensor whose bytes live in a (usually memory-mapped)
- * segment, little-endian as in safetensors. The segment's lifetime is the owning model's arena.
+ * segment, little-endian, in one {@link WeightFormat}. The segment's lifetime is the owning
+ * model's arena.
  */
-public record Tensor(String name, DType dtype, long[] shape, MemorySegment data) {
+public record Tensor(String name, WeightFormat format, long[] shape, MemorySegment data) {
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     public Tensor {
         shape = shape.clone();
-        long expected = dtype.byteSize();
-        for (long d : shape) {
-            expected *= d;
+        if (!format.fits(shape)) {
+            throw new IllegalArgumentException("tensor " + name + ": shape " + Arrays.toString(shape) + " cannot be stored as "
+                    + format + " (its last dimension must be a multiple of " + format.blockSize() + ")");
         }
+        long expected = format.byteSize(shape);
         if (data.byteSize() != expected) {
             throw new IllegalArgumentException("tensor " + name + ": " + data.byteSize() + " bytes for shape "
-                    + Arrays.toString(shape) + " x " + dtype + " (expected " + expected + ")");
+                    + Arrays.toString(shape) + " in " + format + " (expected " + expected + ")");
         }
     }
 
@@ -46,13 +48,16 @@ public record Tensor(String name, DType dtype, long[] shape, MemorySegment data)
         return n;
     }
 
-    /** One element widened to float (scalar path: for tests, small vectors and references). */
+    /** One element widened to float (scalar path: for tests, small vectors, lookups and references). */
     public float getFloat(long index) {
-        long off = index * dtype.byteSize();
-        return switch (dtype) {
-            case F32 -> data.get(F32, off);
-            case F16 -> Float.float16ToFloat(data.get(I16, off));
-            case BF16 -> Float.intBitsToFloat((data.get(I16, off) & 0xFFFF) << 16);
+        return switch (format) {
+            case F32 -> data.get(F32, index * 4);
+            case F16 -> Float.float16ToFloat(data.get(I16, index * 2));
+            case BF16 -> Float.intBitsToFloat((data.get(I16, index * 2) & 0xFFFF) << 16);
+            case Q8_0 -> {
+                long block = index / 32 * 34;
+                yield Float.float16ToFloat(data.get(I16, block)) * data.get(ValueLayout.JAVA_BYTE, block + 2 + index % 32);
+            }
         };
     }
 
@@ -71,12 +76,12 @@ public record Tensor(String name, DType dtype, long[] shape, MemorySegment data)
 
     @Override
     public String toString() {
-        return name + " " + dtype + Arrays.toString(shape);
+        return name + " " + format + Arrays.toString(shape);
     }
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof Tensor t && t.name.equals(name) && t.dtype == dtype && Arrays.equals(t.shape, shape)
+        return o instanceof Tensor t && t.name.equals(name) && t.format == format && Arrays.equals(t.shape, shape)
                 && t.data.equals(data);
     }
 

@@ -3,10 +3,11 @@ package org.modernbert.core.generation;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 import org.modernbert.api.ModernBertException;
-import org.modernbert.api.backend.HeadMode;
+import org.modernbert.api.backend.CacheSpec;
+import org.modernbert.api.backend.Head;
 import org.modernbert.api.backend.ModelExecutor;
-import org.modernbert.api.backend.SequenceStep;
-import org.modernbert.api.backend.StepResult;
+import org.modernbert.api.backend.SequenceInput;
+import org.modernbert.api.backend.SequenceOutput;
 import org.modernbert.api.cache.KvCache;
 import org.modernbert.api.model.CausalLanguageModel;
 import org.modernbert.api.tokenizer.Tokenizer;
@@ -15,16 +16,21 @@ import org.modernbert.core.sampling.Sampler;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Autoregressive generation ({@code model.generate}) on a {@link ModelExecutor} with a KV cache per
- * sequence: the prompts are prefilled in one step with the head at the last position only, then each
- * step feeds one token per running sequence. Prompts may have different lengths (no padding); each of
- * the {@code num_return_sequences} copies of a prompt has its own cache; a sequence that stops leaves
- * the step list.
+ * sequence. Each distinct prompt is prefilled once, with the head at its last position only: when
+ * the prompts share a prefix, the prefix is prefilled once and its cache forked for each prompt's
+ * suffix; the {@code num_return_sequences} copies of a prompt (and repeated prompts) fork its cache.
+ * Then each step feeds one token per running sequence (greedy decoding without logits processors
+ * asks the executor for the argmax only). Prompts may have different lengths (no padding); a
+ * sequence that stops leaves the step list.
  *
  * <p>Per token: the logits processors in transformers' order (see {@link LogitsProcessorList}), then
  * argmax (greedy) or a draw from the softmax (sampling); then the stopping criteria: eos, stop string,
@@ -107,18 +113,14 @@ public final class Generator {
                 SplittableRandom seededRoot = new SplittableRandom(baseSeed);
                 for (int c = 0; c < copies; c++) {
                     SplittableRandom rng = config.seed() != null ? seededRoot.split() : unseededRoot.split();
-                    int maxNew = config.maxNewTokensFor(prompt.length);
-                    KvCache cache;
-                    synchronized (executor) {
-                        cache = executor.newCache(prompt.length + maxNew);
-                    }
-                    Seq s = new Seq(all.size(), p, prompt, maxNew, cache, rng, vocabSize);
+                    Seq s = new Seq(all.size(), p, prompt, config.maxNewTokensFor(prompt.length), rng, vocabSize);
                     all.add(s);
                     if (!config.stopStrings().isEmpty()) {
-                        s.stopMatcher = new StopStringMatcher(tokenizer, config.stopStrings(), prompt, maxNew);
+                        s.stopMatcher = new StopStringMatcher(tokenizer, config.stopStrings(), prompt, s.maxNew);
                     }
                 }
             }
+            boolean argmaxOnly = !config.doSample() && processors.processors().isEmpty();
             int promptTokens = all.stream().mapToInt(s -> s.promptLength).sum();
             long prefillNanos = 0;
             long decodeStart = 0;
@@ -132,21 +134,27 @@ public final class Generator {
                     }
                     break;
                 }
-                List<SequenceStep> steps = new ArrayList<>(active.size());
-                for (Seq s : active) {
-                    steps.add(new SequenceStep(s.cache, prefill ? s.prompt() : new int[]{s.ids[s.length - 1]}));
-                }
-                StepResult out;
-                synchronized (executor) {
-                    out = executor.step(steps, false, HeadMode.LAST);
-                }
-                if (out.headOutputs().size() != active.size()) {
-                    throw new ModernBertException("backend returned " + out.headOutputs().size() + " logit rows for "
-                            + active.size() + " sequences");
-                }
-                for (int i = 0; i < active.size(); i++) {
-                    Seq s = active.get(i);
-                    chooseNext(s, out.headOutputs().get(i), config, processors, eos, streamer);
+                if (prefill) {
+                    Map<Seq, float[]> logits = prefill(all);
+                    for (Seq s : all) {
+                        chooseNext(s, logits.get(s), -1, config, processors, eos, streamer);
+                    }
+                } else {
+                    List<SequenceInput> steps = new ArrayList<>(active.size());
+                    for (Seq s : active) {
+                        steps.add(SequenceInput.tokens(s.cache, s.ids[s.length - 1]).withHead(argmaxOnly ? Head.ARGMAX : Head.LAST));
+                    }
+                    List<SequenceOutput> out;
+                    synchronized (executor) {
+                        out = executor.step(steps);
+                    }
+                    if (out.size() != active.size()) {
+                        throw new ModernBertException("backend returned " + out.size() + " outputs for " + active.size() + " sequences");
+                    }
+                    for (int i = 0; i < active.size(); i++) {
+                        SequenceOutput o = out.get(i);
+                        chooseNext(active.get(i), o.logits(), argmaxOnly ? o.argmax() : -1, config, processors, eos, streamer);
+                    }
                 }
                 long now = System.nanoTime();
                 if (prefill) {
@@ -186,11 +194,88 @@ public final class Generator {
         }
     }
 
+    /**
+     * Prefills every sequence's prompt, each distinct prompt once, and gives every sequence a cache
+     * holding its prompt; returns the logits of each sequence's last prompt position.
+     */
+    private Map<Seq, float[]> prefill(List<Seq> all) {
+        Map<List<Integer>, List<Seq>> groups = new LinkedHashMap<>();
+        for (Seq s : all) {
+            groups.computeIfAbsent(Arrays.stream(s.prompt()).boxed().toList(), k -> new ArrayList<>()).add(s);
+        }
+        List<List<Seq>> distinct = new ArrayList<>(groups.values());
+        int shared = sharedPrefix(distinct);
+        KvCache prefix = null;
+        synchronized (executor) {
+            List<SequenceInput> inputs = new ArrayList<>(distinct.size());
+            try {
+                if (shared > 0) {
+                    int maxLength = 0;
+                    for (List<Seq> g : distinct) {
+                        maxLength = Math.max(maxLength, g.getFirst().promptLength + g.getFirst().maxNew);
+                    }
+                    prefix = executor.newCache(CacheSpec.of(maxLength));
+                    int[] tokens = Arrays.copyOf(distinct.getFirst().getFirst().ids, shared);
+                    executor.step(List.of(SequenceInput.tokens(prefix, tokens).withHead(Head.NONE)));
+                }
+                for (List<Seq> g : distinct) {
+                    Seq first = g.getFirst();
+                    first.cache = prefix != null ? prefix.fork() : executor.newCache(CacheSpec.of(first.promptLength + first.maxNew));
+                    inputs.add(SequenceInput.tokens(first.cache, Arrays.copyOfRange(first.ids, shared, first.promptLength)));
+                }
+            } finally {
+                if (prefix != null) {
+                    prefix.close();
+                }
+            }
+            List<SequenceOutput> out = executor.step(inputs);
+            if (out.size() != inputs.size()) {
+                throw new ModernBertException("backend returned " + out.size() + " outputs for " + inputs.size() + " sequences");
+            }
+            Map<Seq, float[]> logits = new HashMap<>();
+            for (int i = 0; i < distinct.size(); i++) {
+                List<Seq> g = distinct.get(i);
+                for (int c = 0; c < g.size(); c++) {
+                    if (c > 0) {
+                        g.get(c).cache = g.getFirst().cache.fork();
+                    }
+                    logits.put(g.get(c), out.get(i).logits());
+                }
+            }
+            return logits;
+        }
+    }
+
+    /**
+     * Tokens at the start of every distinct prompt that are worth prefilling once: their common
+     * prefix, leaving each prompt at least one token of its own (its last position gives its logits).
+     * Zero with a single distinct prompt (forking its cache covers the copies).
+     */
+    private static int sharedPrefix(List<List<Seq>> distinct) {
+        if (distinct.size() < 2) {
+            return 0;
+        }
+        int[] first = distinct.getFirst().getFirst().prompt();
+        int shared = first.length - 1;
+        for (List<Seq> g : distinct) {
+            int[] p = g.getFirst().prompt();
+            int i = 0;
+            while (i < Math.min(shared, p.length - 1) && p[i] == first[i]) {
+                i++;
+            }
+            shared = i;
+        }
+        return shared;
+    }
+
     /** Closes every cache even when one close fails; the first failure is thrown after the rest. */
     private void closeCaches(List<Seq> all) {
         RuntimeException failure = null;
         synchronized (executor) {
             for (Seq s : all) {
+                if (s.cache == null) {
+                    continue;
+                }
                 try {
                     s.cache.close();
                 } catch (RuntimeException e) {
@@ -244,15 +329,27 @@ public final class Generator {
         }
     }
 
-    private void chooseNext(Seq s, float[] logits, GenerationConfig config, LogitsProcessorList processors, int[] eos,
-                            TokenStreamer streamer) {
-        if (logits == null || logits.length != vocabSize) {
-            throw new ModernBertException("backend returned " + (logits == null ? "no" : logits.length)
-                    + " logits for a vocabulary of " + vocabSize);
+    /**
+     * Picks the next token from the logits, or takes {@code argmax} as it is when the executor
+     * computed it (greedy without processors: {@code argmax >= 0}, logits null).
+     */
+    private void chooseNext(Seq s, float[] logits, int argmax, GenerationConfig config, LogitsProcessorList processors,
+                            int[] eos, TokenStreamer streamer) {
+        int token;
+        if (argmax >= 0) {
+            if (argmax >= vocabSize) {
+                throw new ModernBertException("backend returned argmax " + argmax + " for a vocabulary of " + vocabSize);
+            }
+            token = argmax;
+        } else {
+            if (logits == null || logits.length != vocabSize) {
+                throw new ModernBertException("backend returned " + (logits == null ? "no" : logits.length)
+                        + " logits for a vocabulary of " + vocabSize);
+            }
+            System.arraycopy(logits, 0, s.scores, 0, vocabSize);
+            processors.process(s.ids, s.length, s.promptLength, s.scores);
+            token = config.doSample() ? Sampler.sample(s.scores, s.rng) : Sampler.argmax(s.scores);
         }
-        System.arraycopy(logits, 0, s.scores, 0, vocabSize);
-        processors.process(s.ids, s.length, s.promptLength, s.scores);
-        int token = config.doSample() ? Sampler.sample(s.scores, s.rng) : Sampler.argmax(s.scores);
         s.ids[s.length++] = token;
         if (streamer != null) {
             streamer.put(s.index, token);
@@ -292,7 +389,7 @@ public final class Generator {
         final int promptIndex;
         final int promptLength;
         final int maxNew;
-        final KvCache cache;
+        KvCache cache;
         final SplittableRandom rng;
         final int[] ids;
         final float[] scores;
@@ -301,12 +398,11 @@ public final class Generator {
         FinishReason reason;
         long elapsedNanos;
 
-        Seq(int index, int promptIndex, int[] prompt, int maxNew, KvCache cache, SplittableRandom rng, int vocab) {
+        Seq(int index, int promptIndex, int[] prompt, int maxNew, SplittableRandom rng, int vocab) {
             this.index = index;
             this.promptIndex = promptIndex;
             this.promptLength = prompt.length;
             this.maxNew = maxNew;
-            this.cache = cache;
             this.rng = rng;
             this.ids = new int[prompt.length + maxNew];
             System.arraycopy(prompt, 0, ids, 0, prompt.length);

@@ -9,6 +9,7 @@ import org.modernbert.api.model.HeadWeights.HeadKind;
 import org.modernbert.api.model.LayerWeights;
 import org.modernbert.api.model.ModelWeights;
 import org.modernbert.api.tensor.Tensor;
+import org.modernbert.api.tensor.WeightFormat;
 import org.modernbert.core.safetensors.SafetensorsCheckpoint;
 
 import java.lang.foreign.Arena;
@@ -65,11 +66,32 @@ public final class CheckpointLoader {
         return load(folder, readConfig(folder), head);
     }
 
+    /**
+     * Loads {@code folder} for a backend: the head from {@code architectures} when {@code auto}, else
+     * {@code head}; matrices converted by {@link WeightConversion} to formats in {@code executable}
+     * (quantized to {@code quantize} when not null).
+     */
+    public static LoadedCheckpoint load(Path folder, boolean auto, HeadKind head, String backend,
+                                        Set<WeightFormat> executable, WeightFormat quantize) {
+        ModernBertDecoderConfig config = readConfig(folder);
+        return load(folder, config, auto ? headFor(config) : head, new Conversion(backend, executable, quantize));
+    }
+
+    private record Conversion(String backend, Set<WeightFormat> executable, WeightFormat quantize) {
+    }
+
     private static LoadedCheckpoint load(Path folder, ModernBertDecoderConfig config, HeadKind head) {
+        return load(folder, config, head, null);
+    }
+
+    private static LoadedCheckpoint load(Path folder, ModernBertDecoderConfig config, HeadKind head, Conversion conversion) {
         Arena arena = Arena.ofShared();
         try {
             SafetensorsCheckpoint checkpoint = SafetensorsCheckpoint.open(folder, arena);
             ModelWeights weights = mapWeights(config, checkpoint.tensors(), head, checkpoint.source().toString());
+            if (conversion != null) {
+                weights = WeightConversion.convert(weights, conversion.backend(), conversion.executable(), conversion.quantize(), arena);
+            }
             LOG.debug("loaded {} ({} tensors, head {}) from {}", config, checkpoint.tensors().size(),
                     head == null ? "none" : head, checkpoint.source());
             return new LoadedCheckpoint(folder, checkpoint.source(), config, weights, arena);

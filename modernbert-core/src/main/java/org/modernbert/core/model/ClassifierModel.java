@@ -2,11 +2,11 @@ package org.modernbert.core.model;
 
 import org.modernbert.api.ModernBertException;
 import org.modernbert.api.backend.Backend;
-import org.modernbert.api.backend.HeadMode;
 import org.modernbert.api.backend.ModelExecutor;
 import org.modernbert.api.config.ProblemType;
 import org.modernbert.api.model.ClassifierOutput;
 import org.modernbert.api.model.FloatMatrix;
+import org.modernbert.api.model.ForwardRequest;
 import org.modernbert.api.model.SequenceClassifier;
 import org.modernbert.api.model.TokenBatch;
 import org.modernbert.core.loading.LoadedCheckpoint;
@@ -88,11 +88,11 @@ public final class ClassifierModel extends LoadedModel implements SequenceClassi
     }
 
     private FloatMatrix pooledLogits(TokenBatch batch) {
-        List<float[]> head = run(batch, false, HeadMode.LAST).head();
+        List<ForwardPass.Row> rows = run(ForwardRequest.of(batch), ForwardPass.HeadUse.LAST).rows();
         int labels = config().numLabels();
         float[] out = new float[batch.size() * labels];
         for (int r = 0; r < batch.size(); r++) {
-            System.arraycopy(head.get(r), 0, out, r * labels, labels);
+            System.arraycopy(rows.get(r).logits(), 0, out, r * labels, labels);
         }
         return new FloatMatrix(batch.size(), labels, out);
     }

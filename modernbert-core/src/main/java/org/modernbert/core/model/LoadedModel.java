@@ -1,16 +1,14 @@
 package org.modernbert.core.model;
 
+import org.modernbert.api.ModernBertException;
 import org.modernbert.api.backend.Backend;
-import org.modernbert.api.backend.HeadMode;
 import org.modernbert.api.backend.ModelExecutor;
-import org.modernbert.api.backend.SequenceStep;
-import org.modernbert.api.backend.StepResult;
-import org.modernbert.api.cache.KvCache;
 import org.modernbert.api.config.ModernBertDecoderConfig;
+import org.modernbert.api.model.AttentionWeights;
 import org.modernbert.api.model.BaseModelOutput;
 import org.modernbert.api.model.DecoderModel;
 import org.modernbert.api.model.FloatMatrix;
-import org.modernbert.api.model.TokenBatch;
+import org.modernbert.api.model.ForwardRequest;
 import org.modernbert.core.loading.LoadedCheckpoint;
 
 import java.util.ArrayList;
@@ -48,40 +46,62 @@ public abstract sealed class LoadedModel implements DecoderModel permits BaseDec
     }
 
     @Override
-    public BaseModelOutput forwardHidden(TokenBatch batch) {
-        return new BaseModelOutput(run(batch, true, HeadMode.NONE).hidden());
-    }
-
-    /** Outputs of one uncached pass over a ragged batch: per row hidden states and/or head outputs. */
-    record Pass(List<FloatMatrix> hidden, List<float[]> head) {
-    }
-
-    /** Runs every row from position 0 with throw-away caches, in one executor step. */
-    final Pass run(TokenBatch batch, boolean hiddenStates, HeadMode head) {
-        InputValidation.check(batch, config());
-        List<KvCache> caches = new ArrayList<>(batch.size());
-        try {
-            List<SequenceStep> steps = new ArrayList<>(batch.size());
-            for (int[] row : batch.rows()) {
-                KvCache cache = executor.newCache(row.length);
-                caches.add(cache);
-                steps.add(new SequenceStep(cache, row));
-            }
-            StepResult result;
-            synchronized (executor) {
-                result = executor.step(steps, hiddenStates, head);
-            }
-            List<FloatMatrix> hidden = new ArrayList<>(batch.size());
-            if (hiddenStates) {
-                int h = config().hiddenSize();
-                for (int r = 0; r < batch.size(); r++) {
-                    hidden.add(new FloatMatrix(batch.rowLength(r), h, result.hiddenStates().get(r)));
-                }
-            }
-            return new Pass(hidden, head == HeadMode.NONE ? List.of() : result.headOutputs());
-        } finally {
-            caches.forEach(KvCache::close);
+    public BaseModelOutput forwardHidden(ForwardRequest request) {
+        if (request.labels() != null) {
+            throw new ModernBertException("labels need a head: load the model as a causal LM for the loss");
         }
+        ForwardPass.Result r = run(request, ForwardPass.HeadUse.NONE);
+        return new BaseModelOutput(lastHiddenStates(r), hiddenStates(r), attentions(r), r.pastKeyValues());
+    }
+
+    /** Runs a forward on this model's executor. */
+    final ForwardPass.Result run(ForwardRequest request, ForwardPass.HeadUse head) {
+        return new ForwardPass(executor, config()).run(request, head);
+    }
+
+    final List<FloatMatrix> lastHiddenStates(ForwardPass.Result r) {
+        int h = config().hiddenSize();
+        List<FloatMatrix> out = new ArrayList<>(r.rows().size());
+        for (ForwardPass.Row row : r.rows()) {
+            out.add(new FloatMatrix(row.lastHidden().length / h, h, row.lastHidden()));
+        }
+        return List.copyOf(out);
+    }
+
+    /** [layer][row], or null when not asked for. */
+    final List<List<FloatMatrix>> hiddenStates(ForwardPass.Result r) {
+        if (r.rows().getFirst().hiddenStates() == null) {
+            return null;
+        }
+        int h = config().hiddenSize();
+        List<List<FloatMatrix>> layers = new ArrayList<>();
+        for (int l = 0; l <= config().numHiddenLayers(); l++) {
+            List<FloatMatrix> rows = new ArrayList<>(r.rows().size());
+            for (ForwardPass.Row row : r.rows()) {
+                float[] data = row.hiddenStates().get(l);
+                rows.add(new FloatMatrix(data.length / h, h, data));
+            }
+            layers.add(List.copyOf(rows));
+        }
+        return List.copyOf(layers);
+    }
+
+    /** [layer][row], or null when not asked for. */
+    final List<List<AttentionWeights>> attentions(ForwardPass.Result r) {
+        if (r.rows().getFirst().attentions() == null) {
+            return null;
+        }
+        int heads = config().numAttentionHeads();
+        List<List<AttentionWeights>> layers = new ArrayList<>();
+        for (int l = 0; l < config().numHiddenLayers(); l++) {
+            List<AttentionWeights> rows = new ArrayList<>(r.rows().size());
+            for (ForwardPass.Row row : r.rows()) {
+                float[] data = row.attentions().get(l);
+                rows.add(new AttentionWeights(heads, data.length / heads / row.keys(), row.keys(), data));
+            }
+            layers.add(List.copyOf(rows));
+        }
+        return List.copyOf(layers);
     }
 
     @Override

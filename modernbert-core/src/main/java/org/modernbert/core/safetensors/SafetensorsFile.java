@@ -4,7 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import org.modernbert.api.tensor.DType;
+import org.modernbert.api.tensor.WeightFormat;
 import org.modernbert.api.tensor.Tensor;
 
 import java.io.IOException;
@@ -127,7 +127,7 @@ public final class SafetensorsFile {
         return new SafetensorsFile(file, size, metadata, tensors);
     }
 
-    private record Entry(String name, DType dtype, long[] shape, long begin, long end) {
+    private record Entry(String name, WeightFormat dtype, long[] shape, long begin, long end) {
     }
 
     private static void readMetadata(Path file, JsonNode node, Map<String, String> out) {
@@ -158,7 +158,7 @@ public final class SafetensorsFile {
         if (!dtypeNode.isTextual()) {
             throw new SafetensorsException(where + ": dtype must be a string, got " + dtypeNode);
         }
-        DType dtype = DType.fromSafetensorsName(dtypeNode.asText());
+        WeightFormat dtype = WeightFormat.fromSafetensorsName(dtypeNode.asText());
         if (dtype == null) {
             throw new SafetensorsException("unsupported dtype " + dtypeNode.asText() + " for tensor " + name
                     + " in file " + file + " (supported: F32, F16, BF16)");
@@ -167,7 +167,7 @@ public final class SafetensorsFile {
             throw new SafetensorsException(where + ": shape must be a list of non-negative integers, got " + shapeNode);
         }
         long[] shape = new long[shapeNode.size()];
-        long bytes = dtype.byteSize();
+        long bytes = dtype.blockBytes();
         for (int i = 0; i < shape.length; i++) {
             JsonNode d = shapeNode.get(i);
             if (!d.isIntegralNumber() || !d.canConvertToLong() || d.longValue() < 0) {
@@ -194,7 +194,7 @@ public final class SafetensorsFile {
         }
         if (end - begin != bytes) {
             throw new SafetensorsException(where + ": data_offsets [" + begin + ", " + end + "] span " + (end - begin)
-                    + " bytes but shape " + java.util.Arrays.toString(shape) + " x " + dtype + " (" + dtype.byteSize()
+                    + " bytes but shape " + java.util.Arrays.toString(shape) + " x " + dtype + " (" + dtype.blockBytes()
                     + " bytes) needs " + bytes);
         }
         return new Entry(name, dtype, shape, begin, end);

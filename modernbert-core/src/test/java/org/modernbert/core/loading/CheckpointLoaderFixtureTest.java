@@ -6,7 +6,7 @@ import org.modernbert.api.model.HeadWeights;
 import org.modernbert.api.model.HeadWeights.HeadKind;
 import org.modernbert.api.model.LayerWeights;
 import org.modernbert.api.model.ModelWeights;
-import org.modernbert.api.tensor.DType;
+import org.modernbert.api.tensor.WeightFormat;
 
 import java.net.URISyntaxException;
 import java.nio.file.Path;
@@ -35,7 +35,7 @@ class CheckpointLoaderFixtureTest {
             ModelWeights w = c.weights();
             assertEquals(64, c.config().hiddenSize());
             assertEquals(6, w.layers().size());
-            assertEquals(DType.BF16, w.tokenEmbeddings().dtype());
+            assertEquals(WeightFormat.BF16, w.tokenEmbeddings().format());
             assertArrayEquals(new long[] {512, 64}, w.tokenEmbeddings().shape());
             assertNull(w.embeddingNormBias(), "norm_bias is false");
             HeadWeights head = w.head();

@@ -10,7 +10,7 @@ import org.modernbert.api.model.HeadWeights;
 import org.modernbert.api.model.HeadWeights.HeadKind;
 import org.modernbert.api.model.LayerWeights;
 import org.modernbert.api.model.ModelWeights;
-import org.modernbert.api.tensor.DType;
+import org.modernbert.api.tensor.WeightFormat;
 import org.modernbert.api.tensor.Tensor;
 import org.modernbert.core.safetensors.SafetensorsCheckpointTest;
 import org.modernbert.core.safetensors.SafetensorsWriter;
@@ -48,7 +48,7 @@ class CheckpointLoaderTest {
     }
 
     private CheckpointException failsWith(ModernBertDecoderConfig config, Map<String, long[]> tensors, HeadKind head) throws IOException {
-        SyntheticCheckpoint.write(dir, config, tensors, DType.F32);
+        SyntheticCheckpoint.write(dir, config, tensors, WeightFormat.F32);
         return assertThrows(CheckpointException.class, () -> CheckpointLoader.load(dir, head));
     }
 
@@ -56,7 +56,7 @@ class CheckpointLoaderTest {
     void everyOptionalTensorIsMappedWhenTheConfigAsksForIt() throws IOException {
         ModernBertDecoderConfig config = allBiasesUntied();
         Map<String, long[]> tensors = SyntheticCheckpoint.tensorsFor(config, HeadKind.LANGUAGE_MODEL);
-        SyntheticCheckpoint.write(dir, config, tensors, DType.F32);
+        SyntheticCheckpoint.write(dir, config, tensors, WeightFormat.F32);
         try (LoadedCheckpoint c = CheckpointLoader.load(dir, HeadKind.LANGUAGE_MODEL)) {
             ModelWeights w = c.weights();
             assertNotNull(w.embeddingNormBias());
@@ -85,10 +85,10 @@ class CheckpointLoaderTest {
     @Test
     void f16CheckpointLoads() throws IOException {
         ModernBertDecoderConfig config = SyntheticCheckpoint.tinyConfig().build();
-        SyntheticCheckpoint.write(dir, config, SyntheticCheckpoint.tensorsFor(config, HeadKind.LANGUAGE_MODEL), DType.F16);
+        SyntheticCheckpoint.write(dir, config, SyntheticCheckpoint.tensorsFor(config, HeadKind.LANGUAGE_MODEL), WeightFormat.F16);
         try (LoadedCheckpoint c = CheckpointLoader.load(dir)) {
             Tensor tok = c.weights().tokenEmbeddings();
-            assertEquals(DType.F16, tok.dtype());
+            assertEquals(WeightFormat.F16, tok.format());
             float[] expected = SafetensorsWriter.values(tok.name(), 32 * 8);
             for (int i = 0; i < expected.length; i++) {
                 assertEquals(Float.float16ToFloat(Float.floatToFloat16(expected[i])), tok.getFloat(i));
@@ -102,7 +102,7 @@ class CheckpointLoaderTest {
         ModernBertDecoderConfig config = SyntheticCheckpoint.tinyConfig().classifierActivation(Activation.SILU)
                 .architectures(List.of("ModernBertDecoderForSequenceClassification"))
                 .id2label(Map.of(0, "a", 1, "b", 2, "c")).build();
-        SyntheticCheckpoint.write(dir, config, SyntheticCheckpoint.tensorsFor(config, HeadKind.CLASSIFIER), DType.BF16);
+        SyntheticCheckpoint.write(dir, config, SyntheticCheckpoint.tensorsFor(config, HeadKind.CLASSIFIER), WeightFormat.BF16);
         try (LoadedCheckpoint c = CheckpointLoader.load(dir)) {
             HeadWeights head = c.weights().head();
             assertEquals(HeadKind.CLASSIFIER, head.kind());
@@ -137,7 +137,7 @@ class CheckpointLoaderTest {
         ModernBertDecoderConfig config = SyntheticCheckpoint.tinyConfig().build();
         Map<String, long[]> tensors = SyntheticCheckpoint.tensorsFor(config, HeadKind.LANGUAGE_MODEL);
         tensors.put("decoder.weight", new long[] {32, 8});
-        SyntheticCheckpoint.write(dir, config, tensors, DType.F32);
+        SyntheticCheckpoint.write(dir, config, tensors, WeightFormat.F32);
         try (LoadedCheckpoint c = CheckpointLoader.load(dir)) {
             assertSame(c.weights().tokenEmbeddings(), c.weights().head().projection(),
                     "transformers re-ties after loading: the embedding wins");
@@ -167,7 +167,7 @@ class CheckpointLoaderTest {
     @Test
     void manyShapeErrorsAreSummarised() throws IOException {
         ModernBertDecoderConfig config = SyntheticCheckpoint.tinyConfig().build();
-        SyntheticCheckpoint.writeWeights(dir, SyntheticCheckpoint.tensorsFor(config, HeadKind.LANGUAGE_MODEL), DType.F32);
+        SyntheticCheckpoint.writeWeights(dir, SyntheticCheckpoint.tensorsFor(config, HeadKind.LANGUAGE_MODEL), WeightFormat.F32);
         Files.writeString(dir.resolve("config.json"), SyntheticCheckpoint.tinyConfig().hiddenSize(16).build().toJson());
         String m = assertThrows(CheckpointException.class, () -> CheckpointLoader.load(dir)).getMessage();
         assertContains(m, "tensor model.embeddings.tok_embeddings.weight has shape [32, 8] but config.json (vocab_size 32, hidden_size 16) implies [32, 16]",
@@ -214,7 +214,7 @@ class CheckpointLoaderTest {
         ModernBertDecoderConfig config = SyntheticCheckpoint.tinyConfig().architectures(List.of("ModernBertDecoderModel")).build();
         Map<String, long[]> tensors = new LinkedHashMap<>();
         SyntheticCheckpoint.tensorsFor(config, null).forEach((name, shape) -> tensors.put(name.substring("model.".length()), shape));
-        SyntheticCheckpoint.write(dir, config, tensors, DType.F32);
+        SyntheticCheckpoint.write(dir, config, tensors, WeightFormat.F32);
         try (LoadedCheckpoint c = CheckpointLoader.load(dir)) {
             assertNull(c.weights().head());
             assertEquals("layers.1.attn_norm.weight", c.weights().layers().get(1).attnNorm().name());
@@ -224,7 +224,7 @@ class CheckpointLoaderTest {
     @Test
     void hiddenSizeNotDivisibleByHeads() throws IOException {
         ModernBertDecoderConfig config = SyntheticCheckpoint.tinyConfig().build();
-        SyntheticCheckpoint.write(dir, config, SyntheticCheckpoint.tensorsFor(config, HeadKind.LANGUAGE_MODEL), DType.F32);
+        SyntheticCheckpoint.write(dir, config, SyntheticCheckpoint.tensorsFor(config, HeadKind.LANGUAGE_MODEL), WeightFormat.F32);
         Files.writeString(dir.resolve("config.json"), config.toJson().replace("\"num_attention_heads\" : 2", "\"num_attention_heads\" : 3"));
         ConfigException e = assertThrows(ConfigException.class, () -> CheckpointLoader.load(dir, HeadKind.LANGUAGE_MODEL));
         assertContains(e.getMessage(), dir.resolve("config.json").toString(), "hidden_size 8 is not divisible by num_attention_heads 3");
@@ -233,7 +233,7 @@ class CheckpointLoaderTest {
     @Test
     void missingConfigJson() throws IOException {
         ModernBertDecoderConfig config = SyntheticCheckpoint.tinyConfig().build();
-        SyntheticCheckpoint.writeWeights(dir, SyntheticCheckpoint.tensorsFor(config, HeadKind.LANGUAGE_MODEL), DType.F32);
+        SyntheticCheckpoint.writeWeights(dir, SyntheticCheckpoint.tensorsFor(config, HeadKind.LANGUAGE_MODEL), WeightFormat.F32);
         ModernBertException e = assertThrows(ModernBertException.class, () -> CheckpointLoader.load(dir));
         assertContains(e.getMessage(), "model folder " + dir + " has no config.json");
     }

@@ -2,7 +2,7 @@ package org.modernbert.core.loading;
 
 import org.modernbert.api.config.ModernBertDecoderConfig;
 import org.modernbert.api.model.HeadWeights.HeadKind;
-import org.modernbert.api.tensor.DType;
+import org.modernbert.api.tensor.WeightFormat;
 import org.modernbert.core.safetensors.SafetensorsWriter;
 
 import java.io.IOException;
@@ -70,12 +70,12 @@ final class SyntheticCheckpoint {
         return t;
     }
 
-    static Path write(Path folder, ModernBertDecoderConfig config, Map<String, long[]> tensors, DType dtype) throws IOException {
+    static Path write(Path folder, ModernBertDecoderConfig config, Map<String, long[]> tensors, WeightFormat dtype) throws IOException {
         Files.writeString(folder.resolve("config.json"), config.toJson());
         return writeWeights(folder, tensors, dtype);
     }
 
-    static Path writeWeights(Path folder, Map<String, long[]> tensors, DType dtype) throws IOException {
+    static Path writeWeights(Path folder, Map<String, long[]> tensors, WeightFormat dtype) throws IOException {
         SafetensorsWriter w = new SafetensorsWriter().metadata("format", "pt");
         tensors.forEach((name, shape) -> w.add(name, dtype, shape, SafetensorsWriter.values(name, SafetensorsWriter.product(shape))));
         return w.write(folder.resolve("model.safetensors"));

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.modernbert.api.tensor.DType;
+import org.modernbert.api.tensor.WeightFormat;
 import org.modernbert.api.tensor.Tensor;
 
 import java.io.IOException;
@@ -46,7 +46,7 @@ public class SafetensorsCheckpointTest {
         try (Arena arena = Arena.ofConfined()) {
             int i = 0;
             for (Tensor t : SafetensorsFile.open(fixtureFile(), arena).tensors().values()) {
-                shards[i % 2].addRaw(t.name(), t.dtype().name(), t.shape(), t.data().toArray(ValueLayout.JAVA_BYTE));
+                shards[i % 2].addRaw(t.name(), t.format().name(), t.shape(), t.data().toArray(ValueLayout.JAVA_BYTE));
                 weightMap.put(t.name(), names[i % 2]);
                 i++;
             }
@@ -80,7 +80,7 @@ public class SafetensorsCheckpointTest {
             assertEquals(single.keySet(), sharded.tensors().keySet());
             for (Tensor t : single.values()) {
                 Tensor s = sharded.tensors().get(t.name());
-                assertEquals(t.dtype(), s.dtype());
+                assertEquals(t.format(), s.format());
                 assertEquals(-1, t.data().mismatch(s.data()), "bytes of " + t.name());
             }
             assertEquals("model-00002-of-00002.safetensors", sharded.fileOf("model.embeddings.norm.weight").getFileName().toString());
@@ -113,7 +113,7 @@ public class SafetensorsCheckpointTest {
     }
 
     private static SafetensorsWriter oneTensor(String name) {
-        return new SafetensorsWriter().add(name, DType.F32, new long[] {2}, new float[] {1, 2});
+        return new SafetensorsWriter().add(name, WeightFormat.F32, new long[] {2}, new float[] {1, 2});
     }
 
     @Test
@@ -160,17 +160,17 @@ public class SafetensorsCheckpointTest {
 
     @Test
     void shardTensorMissingFromWeightMap() throws IOException {
-        new SafetensorsWriter().add("a", DType.F32, new long[] {1}, new float[] {1})
-                .add("extra", DType.F32, new long[] {1}, new float[] {2}).write(dir.resolve("s1.safetensors"));
+        new SafetensorsWriter().add("a", WeightFormat.F32, new long[] {1}, new float[] {1})
+                .add("extra", WeightFormat.F32, new long[] {1}, new float[] {2}).write(dir.resolve("s1.safetensors"));
         writeIndex(Map.of("a", "s1.safetensors"));
         assertContains(fails(dir).getMessage(), "tensor extra is in shard s1.safetensors but not in the weight_map");
     }
 
     @Test
     void manyMismatchesAreSummarisedNotAllListed() throws IOException {
-        SafetensorsWriter w = new SafetensorsWriter().add("a", DType.F32, new long[] {1}, new float[] {1});
+        SafetensorsWriter w = new SafetensorsWriter().add("a", WeightFormat.F32, new long[] {1}, new float[] {1});
         for (int i = 0; i < 20; i++) {
-            w.add("extra" + i, DType.F32, new long[] {1}, new float[] {i});
+            w.add("extra" + i, WeightFormat.F32, new long[] {1}, new float[] {i});
         }
         w.write(dir.resolve("s1.safetensors"));
         writeIndex(Map.of("a", "s1.safetensors"));
@@ -182,8 +182,8 @@ public class SafetensorsCheckpointTest {
     @Test
     void tensorInTheWrongShard() throws IOException {
         oneTensor("a").write(dir.resolve("s1.safetensors"));
-        new SafetensorsWriter().add("a", DType.F32, new long[] {1}, new float[] {1})
-                .add("b", DType.F32, new long[] {1}, new float[] {2}).write(dir.resolve("s2.safetensors"));
+        new SafetensorsWriter().add("a", WeightFormat.F32, new long[] {1}, new float[] {1})
+                .add("b", WeightFormat.F32, new long[] {1}, new float[] {2}).write(dir.resolve("s2.safetensors"));
         writeIndex(Map.of("a", "s1.safetensors", "b", "s2.safetensors"));
         assertContains(fails(dir).getMessage(), "tensor a is in shard s2.safetensors but the weight_map assigns it to s1.safetensors");
     }

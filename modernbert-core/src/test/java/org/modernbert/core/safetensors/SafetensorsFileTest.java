@@ -3,7 +3,7 @@ package org.modernbert.core.safetensors;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.modernbert.api.tensor.DType;
+import org.modernbert.api.tensor.WeightFormat;
 import org.modernbert.api.tensor.Tensor;
 
 import java.io.IOException;
@@ -52,7 +52,7 @@ class SafetensorsFileTest {
     }
 
     private static SafetensorsWriter fourFloats() {
-        return new SafetensorsWriter().add("w", DType.F32, new long[] {2, 2}, new float[] {1, 2, 3, 4});
+        return new SafetensorsWriter().add("w", WeightFormat.F32, new long[] {2, 2}, new float[] {1, 2, 3, 4});
     }
 
     // ---- values (expected bytes and numbers computed with numpy) ----
@@ -66,7 +66,7 @@ class SafetensorsFileTest {
             SafetensorsFile file = SafetensorsFile.open(f, arena);
             assertEquals("pt", file.metadata().get("format"));
             Tensor t = file.tensor("t");
-            assertEquals(DType.F32, t.dtype());
+            assertEquals(WeightFormat.F32, t.format());
             assertArrayEquals(new float[] {0.1f, -123.456f, 1e-30f, 3.4e38f}, t.toFloatArray());
             assertTrue(t.data().isMapped(), "tensor data is a slice of the file mapping, not a heap copy");
         }
@@ -103,9 +103,9 @@ class SafetensorsFileTest {
     @Test
     void acceptsScalarsEmptyTensorsAndGaps() throws IOException {
         SafetensorsWriter w = new SafetensorsWriter()
-                .add("scalar", DType.F32, new long[] {}, new float[] {7.5f})
-                .add("empty", DType.BF16, new long[] {0, 4}, new float[0])
-                .add("v", DType.F16, new long[] {2}, new float[] {0.5f, -1.5f});
+                .add("scalar", WeightFormat.F32, new long[] {}, new float[] {7.5f})
+                .add("empty", WeightFormat.BF16, new long[] {0, 4}, new float[0])
+                .add("v", WeightFormat.F16, new long[] {2}, new float[] {0.5f, -1.5f});
         Path f = w.write(dir.resolve("s.safetensors"));
         try (Arena arena = Arena.ofConfined()) {
             SafetensorsFile file = SafetensorsFile.open(f, arena);
@@ -182,8 +182,8 @@ class SafetensorsFileTest {
     @Test
     void overlappingOffsets() throws IOException {
         SafetensorsWriter w = new SafetensorsWriter()
-                .add("a", DType.F32, new long[] {4}, new float[] {1, 2, 3, 4})
-                .add("b", DType.F32, new long[] {4}, new float[] {5, 6, 7, 8});
+                .add("a", WeightFormat.F32, new long[] {4}, new float[] {1, 2, 3, 4})
+                .add("b", WeightFormat.F32, new long[] {4}, new float[] {5, 6, 7, 8});
         ((ObjectNode) w.header().get("b")).putArray("data_offsets").add(8).add(24);
         assertContains(fails(w.toBytes()).getMessage(), "tensors a [0, 16) and b [8, 24) have overlapping data_offsets");
     }

@@ -3,7 +3,7 @@ package org.modernbert.core.safetensors;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.modernbert.api.tensor.DType;
+import org.modernbert.api.tensor.WeightFormat;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -27,7 +27,7 @@ public final class SafetensorsWriter {
 
     private final ObjectNode header = JSON.createObjectNode();
     private final ByteArrayOutputStream data = new ByteArrayOutputStream();
-    private final Map<String, DType> dtypes = new LinkedHashMap<>();
+    private final Map<String, WeightFormat> dtypes = new LinkedHashMap<>();
 
     public SafetensorsWriter metadata(String key, String value) {
         ObjectNode meta = header.has("__metadata__") ? (ObjectNode) header.get("__metadata__") : header.putObject("__metadata__");
@@ -36,7 +36,7 @@ public final class SafetensorsWriter {
     }
 
     /** Adds a tensor with values encoded from floats (BF16 rounds to nearest even, F16 by the JDK). */
-    public SafetensorsWriter add(String name, DType dtype, long[] shape, float[] values) {
+    public SafetensorsWriter add(String name, WeightFormat dtype, long[] shape, float[] values) {
         return addRaw(name, dtype.name(), shape, encode(dtype, values));
     }
 
@@ -51,7 +51,7 @@ public final class SafetensorsWriter {
             s.add(d);
         }
         e.putArray("data_offsets").add(begin).add(data.size());
-        DType known = DType.fromSafetensorsName(dtype);
+        WeightFormat known = WeightFormat.fromSafetensorsName(dtype);
         if (known != null) {
             dtypes.put(name, known);
         }
@@ -86,8 +86,8 @@ public final class SafetensorsWriter {
         return file;
     }
 
-    public static byte[] encode(DType dtype, float[] values) {
-        ByteBuffer b = ByteBuffer.allocate(values.length * dtype.byteSize()).order(ByteOrder.LITTLE_ENDIAN);
+    public static byte[] encode(WeightFormat dtype, float[] values) {
+        ByteBuffer b = ByteBuffer.allocate(values.length * dtype.blockBytes()).order(ByteOrder.LITTLE_ENDIAN);
         for (float v : values) {
             switch (dtype) {
                 case F32 -> b.putFloat(v);
@@ -97,6 +97,7 @@ public final class SafetensorsWriter {
                     int rounded = bits + 0x7FFF + ((bits >>> 16) & 1);
                     b.putShort((short) (rounded >>> 16));
                 }
+                case Q8_0 -> throw new IllegalArgumentException("safetensors has no Q8_0 dtype");
             }
         }
         return b.array();

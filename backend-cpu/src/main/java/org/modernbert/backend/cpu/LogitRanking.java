@@ -1,0 +1,41 @@
+package org.modernbert.backend.cpu;
+
+/** Argmax and top-k of a logit vector, for the head modes that return indices instead of logits. */
+final class LogitRanking {
+    private LogitRanking() {
+    }
+
+    /** The index of the largest value; the lowest such index on ties. */
+    static int argmax(float[] logits) {
+        int best = 0;
+        for (int i = 1; i < logits.length; i++) {
+            if (logits[i] > logits[best]) {
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    /**
+     * The indices of the {@code k} largest values, largest first, the lower index first on ties:
+     * one pass keeping a sorted list of k (k is small next to a vocabulary).
+     */
+    static int[] topK(float[] logits, int k) {
+        int[] ids = new int[k];
+        int size = 0;
+        for (int i = 0; i < logits.length; i++) {
+            float v = logits[i];
+            if (size == k && !(v > logits[ids[k - 1]])) {
+                continue;
+            }
+            int pos = size < k ? size++ : k - 1;
+            // move smaller entries down; equal values stay ahead (lower index first)
+            while (pos > 0 && v > logits[ids[pos - 1]]) {
+                ids[pos] = ids[pos - 1];
+                pos--;
+            }
+            ids[pos] = i;
+        }
+        return ids;
+    }
+}
