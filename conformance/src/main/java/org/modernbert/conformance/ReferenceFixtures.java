@@ -29,7 +29,7 @@ public final class ReferenceFixtures {
     public static final String END_TO_END_MODEL = "tiny-mbd-e2e";
 
     private static final Map<String, String[]> FILES = Map.of(
-            "tiny-mbd", new String[]{"config.json", "model.safetensors", "golden.json.gz"},
+            "tiny-mbd", new String[]{"config.json", "model.safetensors", "golden.json.gz", "golden-kwargs.json.gz"},
             "tiny-mbd-bf16", new String[]{"config.json", "model.safetensors", "golden.json.gz"},
             "tiny-mbd-f16", new String[]{"config.json", "model.safetensors", "golden.json.gz"},
             "tiny-mbd-cls", new String[]{"config.json", "model.safetensors", "golden.json"},
@@ -58,17 +58,30 @@ public final class ReferenceFixtures {
 
     /** The golden outputs of a fixture model, parsed. */
     public static JsonNode golden(String name) {
+        return read(name, "golden");
+    }
+
+    /**
+     * {@code tiny-mbd}'s goldens for the other keyword arguments of {@code forward()}: {@code padded},
+     * {@code position_ids}, {@code inputs_embeds}, {@code outputs} (hidden states and attentions) and
+     * {@code continuation} (a cache passed to a second forward); see {@code fixtures/README.md}.
+     */
+    public static JsonNode goldenKwargs() {
+        return read("tiny-mbd", "golden-kwargs");
+    }
+
+    private static JsonNode read(String name, String file) {
         Path dir = modelDir(name);
-        Path gz = dir.resolve("golden.json.gz");
+        Path gz = dir.resolve(file + ".json.gz");
         try {
             if (Files.exists(gz)) {
                 try (InputStream in = new GZIPInputStream(Files.newInputStream(gz))) {
                     return JSON.readTree(in);
                 }
             }
-            return JSON.readTree(dir.resolve("golden.json").toFile());
+            return JSON.readTree(dir.resolve(file + ".json").toFile());
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read golden outputs of fixture " + name, e);
+            throw new UncheckedIOException("cannot read " + file + " outputs of fixture " + name, e);
         }
     }
 
