@@ -317,6 +317,7 @@ final class GenerateCommand implements Callable<Integer> {
             o.put("full_text", tokenizer == null ? null : tokenizer.decode(s.allIds(), true));
             o.put("finish_reason", s.finishReason().jsonName());
             o.put("prompt_tokens", s.promptIds().length);
+            o.put("prefilled_tokens", result.prefilledTokens());
             o.put("generated_tokens", s.newIds().length);
             o.put("elapsed_ms", s.elapsedNanos() / 1e6);
             // NaN (no decode step, e.g. one new token) is null: JSON has no NaN.

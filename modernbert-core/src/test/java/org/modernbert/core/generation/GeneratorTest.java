@@ -264,7 +264,8 @@ class GeneratorTest {
                     .sequences().getFirst().newIds();
             assertArrayEquals(alone, together.sequences().get(p).newIds(), "prompt " + p);
         }
-        assertEquals(4 + 5 + 4, together.promptTokens(), "prompt tokens count what the prompts hold, not what was computed");
+        assertEquals(4 + 5 + 4, together.promptTokens(), "prompt tokens count what the prompts hold");
+        assertEquals(3 + 1 + 2, together.prefilledTokens(), "prefilled tokens count what was computed");
     }
 
     @Test
