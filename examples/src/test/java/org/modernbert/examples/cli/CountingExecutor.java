@@ -11,14 +11,29 @@ import org.modernbert.api.model.ModelWeights;
 import java.util.ArrayList;
 import java.util.List;
 
-/** A real executor that counts what it is asked to compute: steps, sequences and tokens per step. */
+/**
+ * A real executor that counts what it is asked to compute (steps, sequences and tokens per step),
+ * optionally reporting and enforcing smaller limits than the real one, so callers' batch planning
+ * can be tested.
+ */
 final class CountingExecutor implements ModelExecutor {
     private final ModelExecutor delegate;
+    private final ExecutorLimits limits;
     final List<Integer> stepTokens = new ArrayList<>();
     final List<Integer> stepSequences = new ArrayList<>();
 
     CountingExecutor(ModelExecutor delegate) {
+        this(delegate, delegate.limits());
+    }
+
+    CountingExecutor(ModelExecutor delegate, int maxSequences, int maxTokens) {
+        this(delegate, new ExecutorLimits(maxSequences, maxTokens, delegate.limits().maxCachePositions(),
+                delegate.limits().cacheBytesPerPosition()));
+    }
+
+    private CountingExecutor(ModelExecutor delegate, ExecutorLimits limits) {
         this.delegate = delegate;
+        this.limits = limits;
     }
 
     @Override
@@ -28,7 +43,7 @@ final class CountingExecutor implements ModelExecutor {
 
     @Override
     public ExecutorLimits limits() {
-        return delegate.limits();
+        return limits;
     }
 
     @Override
@@ -43,8 +58,12 @@ final class CountingExecutor implements ModelExecutor {
 
     @Override
     public List<SequenceOutput> step(List<SequenceInput> inputs) {
+        int tokens = inputs.stream().mapToInt(SequenceInput::length).sum();
+        if (inputs.size() > limits.maxSequencesPerStep() || tokens > limits.maxTokensPerStep()) {
+            throw new AssertionError("a step of " + inputs.size() + " sequences / " + tokens + " tokens exceeds " + limits);
+        }
         stepSequences.add(inputs.size());
-        stepTokens.add(inputs.stream().mapToInt(SequenceInput::length).sum());
+        stepTokens.add(tokens);
         return delegate.step(inputs);
     }
 

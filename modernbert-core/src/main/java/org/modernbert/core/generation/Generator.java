@@ -148,7 +148,7 @@ public final class Generator {
                     }
                     List<SequenceOutput> out;
                     synchronized (executor) {
-                        out = executor.step(steps);
+                        out = LimitedSteps.run(executor, steps);
                     }
                     if (out.size() != active.size()) {
                         throw new ModernBertException("backend returned " + out.size() + " outputs for " + active.size() + " sequences");
@@ -219,7 +219,7 @@ public final class Generator {
                     }
                     prefix = executor.newCache(CacheSpec.of(maxLength));
                     int[] tokens = Arrays.copyOf(distinct.getFirst().getFirst().ids, shared);
-                    executor.step(List.of(SequenceInput.tokens(prefix, tokens).withHead(Head.NONE)));
+                    LimitedSteps.run(executor, List.of(SequenceInput.tokens(prefix, tokens).withHead(Head.NONE)));
                 }
                 for (List<Seq> g : distinct) {
                     Seq first = g.getFirst();
@@ -231,7 +231,7 @@ public final class Generator {
                     prefix.close();
                 }
             }
-            List<SequenceOutput> out = executor.step(inputs);
+            List<SequenceOutput> out = LimitedSteps.run(executor, inputs);
             if (out.size() != inputs.size()) {
                 throw new ModernBertException("backend returned " + out.size() + " outputs for " + inputs.size() + " sequences");
             }

@@ -269,6 +269,22 @@ class GeneratorTest {
     }
 
     @Test
+    void stepsStayWithinTheExecutorsLimits() {
+        List<int[]> prompts = List.of(new int[]{1, 2, 3, 4, 5}, new int[]{9, 2}, new int[]{3, 4, 5, 6, 7, 8, 9}, new int[]{6});
+        GenerationConfig cfg = greedy(5).build();
+        GenerationResult free = new Generator(counting(), VOCAB, 64, null).generate(prompts, cfg);
+        ScriptedExecutor small = counting();
+        small.maxSequences = 2;
+        small.maxTokens = 3;
+        GenerationResult limited = new Generator(small, VOCAB, 64, null).generate(prompts, cfg);
+        for (int p = 0; p < prompts.size(); p++) {
+            assertArrayEquals(free.sequences().get(p).newIds(), limited.sequences().get(p).newIds(), "prompt " + p);
+        }
+        assertTrue(small.batchSizes.stream().allMatch(n -> n <= 2));
+        assertTrue(small.stepTokens.stream().allMatch(n -> n <= 3));
+    }
+
+    @Test
     void greedyWithoutProcessorsAsksTheExecutorForTheArgmaxOnly() {
         ScriptedExecutor ex = counting();
         int[] ids = new Generator(ex, VOCAB, 64, null).generate(List.<int[]>of(new int[]{2, 3}), greedy(4).build())

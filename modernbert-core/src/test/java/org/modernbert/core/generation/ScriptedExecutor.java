@@ -110,9 +110,13 @@ final class ScriptedExecutor implements ModelExecutor {
         throw new UnsupportedOperationException("no weights in a scripted executor");
     }
 
+    /** Limits this executor reports and enforces (tests of callers that must respect them). */
+    int maxSequences = 1024;
+    int maxTokens = 1 << 20;
+
     @Override
     public ExecutorLimits limits() {
-        return new ExecutorLimits(1024, 1 << 20, 1 << 20, 4);
+        return new ExecutorLimits(maxSequences, maxTokens, 1 << 20, 4);
     }
 
     @Override
@@ -152,6 +156,10 @@ final class ScriptedExecutor implements ModelExecutor {
     private List<SequenceOutput> doStep(List<SequenceInput> inputs) {
         if (++stepCount == failAtStep) {
             throw new IllegalStateException("scripted failure at step " + stepCount);
+        }
+        int total = inputs.stream().mapToInt(SequenceInput::length).sum();
+        if (inputs.size() > maxSequences || total > maxTokens) {
+            throw new AssertionError("step of " + inputs.size() + " sequences / " + total + " tokens exceeds the limits");
         }
         batchSizes.add(inputs.size());
         stepTokens.add(inputs.stream().mapToInt(SequenceInput::length).sum());
