@@ -46,7 +46,7 @@ final class CpuModelExecutor implements ModelExecutor {
     static final long PARALLEL_MIN_WORK = 1L << 22;
 
     /** A weight matrix {@code [out, in]} ready for {@link VectorKernels#matmul}. */
-    private record Linear(MemorySegment w, boolean bf16, int out, int in, float[] bias) {
+    private record Linear(MemorySegment w, int format, int out, int in, float[] bias) {
     }
 
     private record Layer(boolean sliding, RopeTable rope,
@@ -210,17 +210,17 @@ final class CpuModelExecutor implements ModelExecutor {
             throw new ModernBertException("tensor " + t.name() + " lives in a confined arena, but the CPU backend reads weights from "
                     + pool.parallelism() + " threads: map the checkpoint in a shared arena");
         }
-        boolean bf16 = false;
+        int format = VectorKernels.WeightCodes.F32;
         switch (t.dtype()) {
             case F32 -> { }
-            case BF16 -> bf16 = true;
+            case BF16 -> format = VectorKernels.WeightCodes.BF16;
             case F16 -> {
                 // F16 has no cheap in-register widening on every CPU: convert once to an owned F32 copy.
                 seg = arena.allocate(t.elementCount() * 4, 64);
                 VectorKernels.widenF16(t.data(), seg, t.elementCount());
             }
         }
-        return new Linear(seg, bf16, out, in, optionalVector(bias, out));
+        return new Linear(seg, format, out, in, optionalVector(bias, out));
     }
 
     private static float[] vector(Tensor t, String what, int n) {
@@ -486,7 +486,7 @@ final class CpuModelExecutor implements ModelExecutor {
             int from = Math.max(start, base) - base;
             int to = Math.min(end, base + l.out) - base;
             if (from < to) {
-                VectorKernels.matmul(mmIn, mmInOff, mmInStride, mmTokens, l.in, l.w, l.bf16, l.bias,
+                VectorKernels.matmul(mmIn, mmInOff, mmInStride, mmTokens, l.in, l.w, l.format, l.bias,
                         mmOut[i], 0, mmOutStride[i], from, to, mmAccumulate);
             }
             base += l.out;
