@@ -367,6 +367,12 @@ final class VectorKernels {
      * it; scaling per-block partial sums instead would round once more per block and, in the 4-token
      * tile, cost a multiply per token instead of one per weight vector shared by 4 tokens.
      * <p>
+     * The rows a tile reads together are half (4x2) or a quarter (1x4) of the range apart, not
+     * adjacent: a Q8_0 row of 768 weights is only 816 bytes, so adjacent rows put 2-4 interleaved
+     * streams in one 4 KiB page, which the hardware prefetcher apparently does not follow. With the
+     * weights streamed from memory (AMD Zen 5, one thread) the adjacent-row 1x4 tile ran ~3x slower
+     * than this one, and from cache it was no faster. The sums do not change: see the next paragraph.
+     * <p>
      * Every output is one accumulator over the row's lanes in order, then {@link #sum} (or the
      * bit-identical {@link #sum4}), in all three tiles. So a result depends neither on how rows are
      * split across threads nor on how many tokens are in the batch: a token decoded alone gives the
@@ -375,36 +381,38 @@ final class VectorKernels {
     private static void matmulQ8(float[] x, int xOff, int xStride, int tokens, int in, MemorySegment w, float[] bias,
                                  float[] y, int yOff, int yStride, int rowStart, int rowEnd, boolean accumulate) {
         long rowBytes = (long) (in / Q8_BLOCK) * Q8_BLOCK_BYTES;
+        int rows = rowEnd - rowStart;
         int t = 0;
         for (; t + 4 <= tokens; t += 4) {
-            int o = rowStart;
-            for (; o + 2 <= rowEnd; o += 2) {
-                q8Tile4x2(x, xOff + t * xStride, xStride, in, w, rowBytes, bias, y, yOff + t * yStride, yStride, o, accumulate);
+            int half = rows / 2;
+            for (int o = rowStart; o < rowStart + half; o++) {
+                q8Tile4x2(x, xOff + t * xStride, xStride, in, w, rowBytes, bias, y, yOff + t * yStride, yStride, o, half, accumulate);
             }
-            for (; o < rowEnd; o++) {
+            for (int o = rowStart + 2 * half; o < rowEnd; o++) {
                 for (int tt = t; tt < t + 4; tt++) {
                     q8Tile1x1(x, xOff + tt * xStride, in, w, rowBytes, bias, y, yOff + tt * yStride, o, accumulate);
                 }
             }
         }
+        int quarter = rows / 4;
         for (; t < tokens; t++) {
             int xo = xOff + t * xStride;
             int yo = yOff + t * yStride;
-            int o = rowStart;
-            for (; o + 4 <= rowEnd; o += 4) {
-                q8Tile1x4(x, xo, in, w, rowBytes, bias, y, yo, o, accumulate);
+            for (int o = rowStart; o < rowStart + quarter; o++) {
+                q8Tile1x4(x, xo, in, w, rowBytes, bias, y, yo, o, quarter, accumulate);
             }
-            for (; o < rowEnd; o++) {
+            for (int o = rowStart + 4 * quarter; o < rowEnd; o++) {
                 q8Tile1x1(x, xo, in, w, rowBytes, bias, y, yo, o, accumulate);
             }
         }
     }
 
-    /** 4 tokens x 2 rows: each dequantized weight vector feeds 4 multiply-adds. */
+    /** 4 tokens x rows {@code o, o + gap}: each dequantized weight vector feeds 4 multiply-adds. */
     private static void q8Tile4x2(float[] x, int x0, int xs, int in, MemorySegment w, long rowBytes, float[] bias,
-                                  float[] y, int y0, int ys, int o, boolean accumulate) {
+                                  float[] y, int y0, int ys, int o, int gap, boolean accumulate) {
         long b0 = o * rowBytes;
-        long b1 = b0 + rowBytes;
+        long b1 = b0 + gap * rowBytes;
+        int o1 = o + gap;
         int x1 = x0 + xs;
         int x2 = x1 + xs;
         int x3 = x2 + xs;
@@ -437,22 +445,23 @@ final class VectorKernels {
         FloatVector p1 = sum4(a01, a11, a21, a31);
         int y1 = y0 + ys, y2 = y1 + ys, y3 = y2 + ys;
         store(y, y0 + o, p0.lane(0), bias, o, accumulate);
-        store(y, y0 + o + 1, p1.lane(0), bias, o + 1, accumulate);
+        store(y, y0 + o1, p1.lane(0), bias, o1, accumulate);
         store(y, y1 + o, p0.lane(QUARTER), bias, o, accumulate);
-        store(y, y1 + o + 1, p1.lane(QUARTER), bias, o + 1, accumulate);
+        store(y, y1 + o1, p1.lane(QUARTER), bias, o1, accumulate);
         store(y, y2 + o, p0.lane(2 * QUARTER), bias, o, accumulate);
-        store(y, y2 + o + 1, p1.lane(2 * QUARTER), bias, o + 1, accumulate);
+        store(y, y2 + o1, p1.lane(2 * QUARTER), bias, o1, accumulate);
         store(y, y3 + o, p0.lane(3 * QUARTER), bias, o, accumulate);
-        store(y, y3 + o + 1, p1.lane(3 * QUARTER), bias, o + 1, accumulate);
+        store(y, y3 + o1, p1.lane(3 * QUARTER), bias, o1, accumulate);
     }
 
-    /** 1 token x 4 rows: each activation vector feeds 4 rows. */
+    /** 1 token x rows {@code o + k * gap}, k < 4: each activation vector feeds 4 rows. */
     private static void q8Tile1x4(float[] x, int x0, int in, MemorySegment w, long rowBytes, float[] bias,
-                                  float[] y, int y0, int o, boolean accumulate) {
+                                  float[] y, int y0, int o, int gap, boolean accumulate) {
+        long step = gap * rowBytes;
         long b0 = o * rowBytes;
-        long b1 = b0 + rowBytes;
-        long b2 = b1 + rowBytes;
-        long b3 = b2 + rowBytes;
+        long b1 = b0 + step;
+        long b2 = b1 + step;
+        long b3 = b2 + step;
         FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
         for (int i = 0; i < in; i += Q8_BLOCK) {
             FloatVector d0 = FloatVector.broadcast(F, q8Scale(w, b0));
@@ -471,10 +480,11 @@ final class VectorKernels {
             b2 += Q8_BLOCK_BYTES;
             b3 += Q8_BLOCK_BYTES;
         }
+        int o1 = o + gap, o2 = o1 + gap, o3 = o2 + gap;
         store(y, y0 + o, sum(a0), bias, o, accumulate);
-        store(y, y0 + o + 1, sum(a1), bias, o + 1, accumulate);
-        store(y, y0 + o + 2, sum(a2), bias, o + 2, accumulate);
-        store(y, y0 + o + 3, sum(a3), bias, o + 3, accumulate);
+        store(y, y0 + o1, sum(a1), bias, o1, accumulate);
+        store(y, y0 + o2, sum(a2), bias, o2, accumulate);
+        store(y, y0 + o3, sum(a3), bias, o3, accumulate);
     }
 
     /** 1 token x 1 row, for the rows left over by the other tiles. */
