@@ -127,9 +127,9 @@ final class CpuKvCache implements KvCache {
         for (int s : slots) {
             held = Math.min(held, s);
         }
-        // a ring of s slots holds positions [length - s, length); attention at the new end needs
-        // the last window of them: newLength - window >= length - s
-        return held >= spec.maxLength() ? 0 : Math.max(0, length - (held - window));
+        // a ring of s slots holds positions [length - s, length) (all of them while length <= s);
+        // attention at the new end needs the last window of them: newLength - window >= length - s
+        return held >= spec.maxLength() || length <= held ? 0 : Math.max(0, length - (held - window));
     }
 
     @Override
