@@ -1,6 +1,7 @@
 /** The ./modernbert command line and sample programs. */
 module org.modernbert.examples {
     requires org.modernbert.core;
+    requires org.modernbert.conformance;
     requires info.picocli;
     requires com.fasterxml.jackson.databind;
     requires org.apache.logging.log4j;

@@ -136,9 +136,14 @@ public final class ConformanceReport {
         return failedChecks().isEmpty() && !passedChecks().isEmpty();
     }
 
-    /** The table, the failure messages and a summary line. */
+    /** The table (passing rules collapsed to one row per check), the failure messages and a summary line. */
     public synchronized void print(PrintWriter out) {
-        List<Row> table = tableRows();
+        print(out, false);
+    }
+
+    /** The table, the failure messages and a summary line; {@code verbose} lists every rule of every check. */
+    public synchronized void print(PrintWriter out, boolean verbose) {
+        List<Row> table = tableRows(verbose);
         int nameWidth = Math.max("CHECK".length(), table.stream().mapToInt(r -> r.name().length()).max().orElse(0));
         int errorWidth = Math.max("MAX ERROR".length(), table.stream().mapToInt(r -> r.measured().length()).max().orElse(0));
         int tolWidth = Math.max("TOLERANCE".length(), table.stream().mapToInt(r -> r.toleranceText().length()).max().orElse(0));
@@ -187,8 +192,11 @@ public final class ConformanceReport {
                 + widened + " rows widened, " + info + " informational. " + (passed() ? "PASS" : "FAIL");
     }
 
-    /** Rows in check order; a check that recorded no row (or failed outside its rows) gets one from its outcome. */
-    private List<Row> tableRows() {
+    /**
+     * Rows in check order; a check that recorded no row (or failed outside its rows) gets one from its
+     * outcome. Unless {@code verbose}, a check's passing rules (rows without a tolerance) become one row.
+     */
+    private List<Row> tableRows(boolean verbose) {
         Map<String, List<Row>> byCheck = new LinkedHashMap<>();
         for (Row r : rows.values()) {
             byCheck.computeIfAbsent(r.check, k -> new ArrayList<>()).add(r);
@@ -197,19 +205,35 @@ public final class ConformanceReport {
         Set<String> done = new LinkedHashSet<>();
         for (Outcome o : outcomes.values()) {
             List<Row> own = byCheck.getOrDefault(o.check, List.of());
-            out.addAll(own);
+            out.addAll(verbose ? own : collapsed(o.check, own));
             done.add(o.check);
             boolean failedInRow = own.stream().anyMatch(r -> r.result == Result.FAIL);
-            if (own.isEmpty() || (o.result == Result.FAIL && !failedInRow) || (o.result == Result.SKIP && own.isEmpty())) {
+            if (own.isEmpty() || (o.result == Result.FAIL && !failedInRow)) {
                 String what = o.result == Result.FAIL && !own.isEmpty() ? "(error)" : "";
                 out.add(new Row(o.check, what, "-", Double.NaN, null, null, o.result, o.message));
             }
         }
         byCheck.forEach((check, own) -> {
             if (!done.contains(check)) {
-                out.addAll(own);
+                out.addAll(verbose ? own : collapsed(check, own));
             }
         });
+        return out;
+    }
+
+    private static List<Row> collapsed(String check, List<Row> own) {
+        List<Row> out = new ArrayList<>();
+        int rules = 0;
+        for (Row r : own) {
+            if (r.tolerance == null && r.result == Result.PASS) {
+                rules++;
+            } else {
+                out.add(r);
+            }
+        }
+        if (rules > 0) {
+            out.add(new Row(check, rules == 1 ? "(1 rule)" : "(" + rules + " rules)", "-", Double.NaN, null, null, Result.PASS, null));
+        }
         return out;
     }
 
