@@ -46,8 +46,11 @@ final class CpuModelExecutor implements ModelExecutor {
      */
     static final long PARALLEL_MIN_WORK = 1L << 22;
 
-    /** A weight matrix {@code [out, in]} in one of {@link CpuBackend#FORMATS}, read in place by {@link VectorKernels#matmul}. */
-    private record Linear(MemorySegment w, WeightFormat format, int out, int in, float[] bias) {
+    /**
+     * A weight matrix {@code [out, in]} in one of {@link CpuBackend#FORMATS}, read in place by
+     * {@link VectorKernels#matmul}; {@code code} is its {@link VectorKernels.WeightCodes} value.
+     */
+    private record Linear(MemorySegment w, int code, int out, int in, float[] bias) {
     }
 
     private record Layer(boolean sliding, RopeTable rope,
@@ -218,7 +221,12 @@ final class CpuModelExecutor implements ModelExecutor {
             throw new ModernBertException("tensor " + t.name() + " is " + t.format() + ", which the CPU backend does not execute (it runs "
                     + CpuBackend.FORMATS + "); load through ModernBert, which converts weights to a format the backend runs");
         }
-        return new Linear(seg, t.format(), out, in, optionalVector(bias, out));
+        int code = switch (t.format()) {
+            case BF16 -> VectorKernels.WeightCodes.BF16;
+            case Q8_0 -> VectorKernels.WeightCodes.Q8_0;
+            default -> VectorKernels.WeightCodes.F32;
+        };
+        return new Linear(seg, code, out, in, optionalVector(bias, out));
     }
 
     private static float[] vector(Tensor t, String what, int n) {
@@ -639,7 +647,7 @@ final class CpuModelExecutor implements ModelExecutor {
             int from = Math.max(start, base) - base;
             int to = Math.min(end, base + l.out) - base;
             if (from < to) {
-                VectorKernels.matmul(mmIn, mmInOff, mmInStride, mmTokens, l.in, l.w, l.format == WeightFormat.BF16, l.bias,
+                VectorKernels.matmul(mmIn, mmInOff, mmInStride, mmTokens, l.in, l.w, l.code, l.bias,
                         mmOut[i], 0, mmOutStride[i], from, to, mmAccumulate);
             }
             base += l.out;

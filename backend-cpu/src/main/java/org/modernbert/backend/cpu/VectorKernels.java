@@ -1,5 +1,6 @@
 package org.modernbert.backend.cpu;
 
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -17,7 +18,8 @@ import java.nio.ByteOrder;
 /**
  * The hot loops of the CPU backend, on the Java Vector API. Weights are read in place from their
  * (memory-mapped) segments: F32 directly, BF16 widened in registers (a BF16 value is the upper half of
- * an F32). Everything here is static, final and allocation-free; callers split work across threads.
+ * an F32), Q8_0 blocks widened and scaled in registers. Everything here is static, final and
+ * allocation-free; callers split work across threads.
  */
 final class VectorKernels {
     static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -25,6 +27,34 @@ final class VectorKernels {
     static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
     static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
     static final int LANES = F.length();
+
+    /**
+     * Weight formats of {@link #matmul}, as plain codes so the kernels depend on no API type (the
+     * executor maps its own format enum onto these).
+     */
+    static final class WeightCodes {
+        /** Little-endian float32. */
+        static final int F32 = 0;
+        /** Little-endian bfloat16, widened in registers. */
+        static final int BF16 = 1;
+        /** GGML Q8_0: per 32 weights of a row, an F16 scale {@code d} then 32 int8 {@code q}; w = d * q. */
+        static final int Q8_0 = 2;
+
+        private WeightCodes() {
+        }
+    }
+
+    /** Weights per Q8_0 block. */
+    static final int Q8_BLOCK = 32;
+    /** Bytes per Q8_0 block: the F16 scale, then the 32 int8 values. */
+    static final int Q8_BLOCK_BYTES = 2 + Q8_BLOCK;
+    /**
+     * Q8_0 values are loaded as bytes and widened straight to floats (B2F). Ideally one byte vector
+     * holds {@link #LANES} bytes; with 4 float lanes that would be a 32-bit vector, which does not
+     * exist, so there the smallest (64-bit) one is loaded and each half widened separately.
+     */
+    static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, F.vectorBitSize() / 4)));
+    private static final int B_PARTS = B.length() / LANES;
 
     private static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfShort I16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -41,6 +71,27 @@ final class VectorKernels {
             return i.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
         }
         return FloatVector.fromMemorySegment(F, w, elem * 4, ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /**
+     * The Q8_0 weights {@code c .. c + LANES - 1} of the block whose int8 values start at byte
+     * {@code q}, times the block scale: exactly the dequantized values (an 8-bit integer times an
+     * F16 scale has at most 19 significant bits, so the float product is not rounded).
+     */
+    private static FloatVector loadQ8(MemorySegment w, long q, int c, FloatVector d) {
+        if (B_PARTS == 1) {
+            ByteVector b = ByteVector.fromMemorySegment(B, w, q + c, ByteOrder.LITTLE_ENDIAN);
+            return ((FloatVector) b.convertShape(VectorOperators.B2F, F, 0)).mul(d);
+        }
+        // 4 float lanes: load the 8 aligned bytes holding this chunk and widen its half
+        int part = (c / LANES) % B_PARTS;
+        ByteVector b = ByteVector.fromMemorySegment(B, w, q + c - (long) part * LANES, ByteOrder.LITTLE_ENDIAN);
+        return ((FloatVector) b.convertShape(VectorOperators.B2F, F, part)).mul(d);
+    }
+
+    /** The F16 scale of the Q8_0 block starting at byte {@code block}. */
+    private static float q8Scale(MemorySegment w, long block) {
+        return Float.float16ToFloat(w.get(I16_LE, block));
     }
 
     static float weight(MemorySegment w, boolean bf16, long elem) {
@@ -131,19 +182,41 @@ final class VectorKernels {
 
     /**
      * {@code y[t, o] (+)= sum_i x[t, i] * W[o, i] + bias[o]} for tokens {@code t < tokens} and output
-     * rows {@code rowStart <= o < rowEnd}. W is {@code [out, in]} row-major, F32 or BF16 (little-endian).
-     * Groups of 4 tokens take tiles of 4 tokens x 2 rows (each weight vector reused by 4 tokens, 8
-     * independent accumulators, reduced by two {@link #sum4}); single tokens take 4 rows per pass
-     * sharing each activation load. A 4 x 3 tile was tried: it passes C2's node limit, so some of its
-     * reductions were left as calls, their vectors boxed on the heap, and it ran 3x slower per
-     * multiply-add than the single-token path.
+     * rows {@code rowStart <= o < rowEnd}. W is {@code [out, in]} row-major in one of the
+     * {@link WeightCodes} formats (little-endian). For F32 and BF16, groups of 4 tokens take tiles of
+     * 4 tokens x 2 rows (each weight vector reused by 4 tokens, 8 independent accumulators, reduced by
+     * two {@link #sum4}); single tokens take 4 rows per pass sharing each activation load. A 4 x 3
+     * tile was tried: it passes C2's node limit, so some of its reductions were left as calls, their
+     * vectors boxed on the heap, and it ran 3x slower per multiply-add than the single-token path.
+     * Q8_0 has its own tiles of the same shapes, see {@link #matmulQ8}.
      *
+     * @param format     a {@link WeightCodes} constant
      * @param accumulate add to y instead of overwriting it (residual connections)
      * @param bias       per output row, or null
+     * @throws IllegalArgumentException for an unknown format, or Q8_0 with {@code in % 32 != 0}
      */
     static void matmul(float[] x, int xOff, int xStride, int tokens, int in,
-                       MemorySegment w, boolean bf16, float[] bias,
+                       MemorySegment w, int format, float[] bias,
                        float[] y, int yOff, int yStride, int rowStart, int rowEnd, boolean accumulate) {
+        switch (format) {
+            case WeightCodes.F32 -> matmul(x, xOff, xStride, tokens, in, w, false, bias, y, yOff, yStride, rowStart, rowEnd, accumulate);
+            case WeightCodes.BF16 -> matmul(x, xOff, xStride, tokens, in, w, true, bias, y, yOff, yStride, rowStart, rowEnd, accumulate);
+            case WeightCodes.Q8_0 -> {
+                if (in % Q8_BLOCK != 0) {
+                    throw new IllegalArgumentException("Q8_0 weights need a row length divisible by " + Q8_BLOCK + ", got " + in);
+                }
+                if (LANES > Q8_BLOCK) {
+                    throw new IllegalArgumentException("Q8_0 weights need float vectors of at most " + Q8_BLOCK + " lanes, have " + LANES);
+                }
+                matmulQ8(x, xOff, xStride, tokens, in, w, bias, y, yOff, yStride, rowStart, rowEnd, accumulate);
+            }
+            default -> throw new IllegalArgumentException("unknown weight format code " + format);
+        }
+    }
+
+    private static void matmul(float[] x, int xOff, int xStride, int tokens, int in,
+                               MemorySegment w, boolean bf16, float[] bias,
+                               float[] y, int yOff, int yStride, int rowStart, int rowEnd, boolean accumulate) {
         int t = 0;
         for (; t + 4 <= tokens; t += 4) {
             int o = rowStart;
@@ -283,6 +356,149 @@ final class VectorKernels {
             s += x[x0 + i] * weight(w, bf16, w0 + i);
         }
         store(y, y0 + o, s, bias, o, accumulate);
+    }
+
+    // ---------------------------------------------------------------- Q8_0 matmul
+
+    /**
+     * Q8_0 weights: each 32-weight block is loaded as bytes, widened to floats in registers and
+     * multiplied by its F16 scale before the multiply-adds ({@link #loadQ8}). That product is exact,
+     * so the sums are those of an F32 matmul over the dequantized matrix, not an approximation of
+     * it; scaling per-block partial sums instead would round once more per block and, in the 4-token
+     * tile, cost a multiply per token instead of one per weight vector shared by 4 tokens.
+     * <p>
+     * The rows a tile reads together are half (4x2) or a quarter (1x4) of the range apart, not
+     * adjacent: a Q8_0 row of 768 weights is only 816 bytes, so adjacent rows put 2-4 interleaved
+     * streams in one 4 KiB page, which the hardware prefetcher apparently does not follow. With the
+     * weights streamed from memory (AMD Zen 5, one thread) the adjacent-row 1x4 tile ran ~3x slower
+     * than this one, and from cache it was no faster. The sums do not change: see the next paragraph.
+     * <p>
+     * Every output is one accumulator over the row's lanes in order, then {@link #sum} (or the
+     * bit-identical {@link #sum4}), in all three tiles. So a result depends neither on how rows are
+     * split across threads nor on how many tokens are in the batch: a token decoded alone gives the
+     * same bits as in a batch (the F32/BF16 1x1 tile uses two accumulators and lacks this).
+     */
+    private static void matmulQ8(float[] x, int xOff, int xStride, int tokens, int in, MemorySegment w, float[] bias,
+                                 float[] y, int yOff, int yStride, int rowStart, int rowEnd, boolean accumulate) {
+        long rowBytes = (long) (in / Q8_BLOCK) * Q8_BLOCK_BYTES;
+        int rows = rowEnd - rowStart;
+        int t = 0;
+        for (; t + 4 <= tokens; t += 4) {
+            int half = rows / 2;
+            for (int o = rowStart; o < rowStart + half; o++) {
+                q8Tile4x2(x, xOff + t * xStride, xStride, in, w, rowBytes, bias, y, yOff + t * yStride, yStride, o, half, accumulate);
+            }
+            for (int o = rowStart + 2 * half; o < rowEnd; o++) {
+                for (int tt = t; tt < t + 4; tt++) {
+                    q8Tile1x1(x, xOff + tt * xStride, in, w, rowBytes, bias, y, yOff + tt * yStride, o, accumulate);
+                }
+            }
+        }
+        int quarter = rows / 4;
+        for (; t < tokens; t++) {
+            int xo = xOff + t * xStride;
+            int yo = yOff + t * yStride;
+            for (int o = rowStart; o < rowStart + quarter; o++) {
+                q8Tile1x4(x, xo, in, w, rowBytes, bias, y, yo, o, quarter, accumulate);
+            }
+            for (int o = rowStart + 4 * quarter; o < rowEnd; o++) {
+                q8Tile1x1(x, xo, in, w, rowBytes, bias, y, yo, o, accumulate);
+            }
+        }
+    }
+
+    /** 4 tokens x rows {@code o, o + gap}: each dequantized weight vector feeds 4 multiply-adds. */
+    private static void q8Tile4x2(float[] x, int x0, int xs, int in, MemorySegment w, long rowBytes, float[] bias,
+                                  float[] y, int y0, int ys, int o, int gap, boolean accumulate) {
+        long b0 = o * rowBytes;
+        long b1 = b0 + gap * rowBytes;
+        int o1 = o + gap;
+        int x1 = x0 + xs;
+        int x2 = x1 + xs;
+        int x3 = x2 + xs;
+        FloatVector a00 = FloatVector.zero(F), a01 = FloatVector.zero(F);
+        FloatVector a10 = FloatVector.zero(F), a11 = FloatVector.zero(F);
+        FloatVector a20 = FloatVector.zero(F), a21 = FloatVector.zero(F);
+        FloatVector a30 = FloatVector.zero(F), a31 = FloatVector.zero(F);
+        for (int i = 0; i < in; i += Q8_BLOCK, b0 += Q8_BLOCK_BYTES, b1 += Q8_BLOCK_BYTES) {
+            FloatVector d0 = FloatVector.broadcast(F, q8Scale(w, b0));
+            FloatVector d1 = FloatVector.broadcast(F, q8Scale(w, b1));
+            // LANES is a constant: C2 unrolls this to 32 / LANES steps
+            for (int c = 0; c < Q8_BLOCK; c += LANES) {
+                FloatVector v0 = FloatVector.fromArray(F, x, x0 + i + c);
+                FloatVector v1 = FloatVector.fromArray(F, x, x1 + i + c);
+                FloatVector v2 = FloatVector.fromArray(F, x, x2 + i + c);
+                FloatVector v3 = FloatVector.fromArray(F, x, x3 + i + c);
+                FloatVector r = loadQ8(w, b0 + 2, c, d0);
+                a00 = v0.fma(r, a00);
+                a10 = v1.fma(r, a10);
+                a20 = v2.fma(r, a20);
+                a30 = v3.fma(r, a30);
+                r = loadQ8(w, b1 + 2, c, d1);
+                a01 = v0.fma(r, a01);
+                a11 = v1.fma(r, a11);
+                a21 = v2.fma(r, a21);
+                a31 = v3.fma(r, a31);
+            }
+        }
+        FloatVector p0 = sum4(a00, a10, a20, a30);
+        FloatVector p1 = sum4(a01, a11, a21, a31);
+        int y1 = y0 + ys, y2 = y1 + ys, y3 = y2 + ys;
+        store(y, y0 + o, p0.lane(0), bias, o, accumulate);
+        store(y, y0 + o1, p1.lane(0), bias, o1, accumulate);
+        store(y, y1 + o, p0.lane(QUARTER), bias, o, accumulate);
+        store(y, y1 + o1, p1.lane(QUARTER), bias, o1, accumulate);
+        store(y, y2 + o, p0.lane(2 * QUARTER), bias, o, accumulate);
+        store(y, y2 + o1, p1.lane(2 * QUARTER), bias, o1, accumulate);
+        store(y, y3 + o, p0.lane(3 * QUARTER), bias, o, accumulate);
+        store(y, y3 + o1, p1.lane(3 * QUARTER), bias, o1, accumulate);
+    }
+
+    /** 1 token x rows {@code o + k * gap}, k < 4: each activation vector feeds 4 rows. */
+    private static void q8Tile1x4(float[] x, int x0, int in, MemorySegment w, long rowBytes, float[] bias,
+                                  float[] y, int y0, int o, int gap, boolean accumulate) {
+        long step = gap * rowBytes;
+        long b0 = o * rowBytes;
+        long b1 = b0 + step;
+        long b2 = b1 + step;
+        long b3 = b2 + step;
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+        for (int i = 0; i < in; i += Q8_BLOCK) {
+            FloatVector d0 = FloatVector.broadcast(F, q8Scale(w, b0));
+            FloatVector d1 = FloatVector.broadcast(F, q8Scale(w, b1));
+            FloatVector d2 = FloatVector.broadcast(F, q8Scale(w, b2));
+            FloatVector d3 = FloatVector.broadcast(F, q8Scale(w, b3));
+            for (int c = 0; c < Q8_BLOCK; c += LANES) {
+                FloatVector v = FloatVector.fromArray(F, x, x0 + i + c);
+                a0 = v.fma(loadQ8(w, b0 + 2, c, d0), a0);
+                a1 = v.fma(loadQ8(w, b1 + 2, c, d1), a1);
+                a2 = v.fma(loadQ8(w, b2 + 2, c, d2), a2);
+                a3 = v.fma(loadQ8(w, b3 + 2, c, d3), a3);
+            }
+            b0 += Q8_BLOCK_BYTES;
+            b1 += Q8_BLOCK_BYTES;
+            b2 += Q8_BLOCK_BYTES;
+            b3 += Q8_BLOCK_BYTES;
+        }
+        int o1 = o + gap, o2 = o1 + gap, o3 = o2 + gap;
+        store(y, y0 + o, sum(a0), bias, o, accumulate);
+        store(y, y0 + o1, sum(a1), bias, o1, accumulate);
+        store(y, y0 + o2, sum(a2), bias, o2, accumulate);
+        store(y, y0 + o3, sum(a3), bias, o3, accumulate);
+    }
+
+    /** 1 token x 1 row, for the rows left over by the other tiles. */
+    private static void q8Tile1x1(float[] x, int x0, int in, MemorySegment w, long rowBytes, float[] bias,
+                                  float[] y, int y0, int o, boolean accumulate) {
+        long b0 = o * rowBytes;
+        FloatVector a0 = FloatVector.zero(F);
+        for (int i = 0; i < in; i += Q8_BLOCK, b0 += Q8_BLOCK_BYTES) {
+            FloatVector d0 = FloatVector.broadcast(F, q8Scale(w, b0));
+            for (int c = 0; c < Q8_BLOCK; c += LANES) {
+                a0 = FloatVector.fromArray(F, x, x0 + i + c).fma(loadQ8(w, b0 + 2, c, d0), a0);
+            }
+        }
+        store(y, y0 + o, sum(a0), bias, o, accumulate);
     }
 
     // ---------------------------------------------------------------- attention helpers
@@ -436,12 +652,5 @@ final class VectorKernels {
             return Math.copySign(1.0 - Math.exp(-ax * ax) * inv * p, x);
         }
         return Double.isNaN(x) ? x : Math.copySign(1.0, x);
-    }
-
-    /** Widens F16 values to F32 (load time only: F16 weights are not read in place). */
-    static void widenF16(MemorySegment src, MemorySegment dst, long count) {
-        for (long i = 0; i < count; i++) {
-            dst.set(F32_LE, i * 4, Float.float16ToFloat(src.get(I16_LE, i * 2)));
-        }
     }
 }

@@ -7,10 +7,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.modernbert.api.ModernBertException;
 import org.modernbert.api.backend.BackendOptions;
-import org.modernbert.api.backend.HeadMode;
+import org.modernbert.api.backend.Head;
 import org.modernbert.api.backend.ModelExecutor;
-import org.modernbert.api.backend.SequenceStep;
-import org.modernbert.api.backend.StepResult;
+import org.modernbert.api.backend.SequenceInput;
+import org.modernbert.api.backend.SequenceOutput;
 import org.modernbert.api.cache.KvCache;
 import org.modernbert.api.config.ModernBertDecoderConfig;
 import org.modernbert.api.model.ModelWeights;
@@ -62,42 +62,42 @@ class CpuModelExecutorTest {
     }
 
     @ParameterizedTest
-    @EnumSource(WeightFormat.class)
+    @EnumSource(value = WeightFormat.class, names = {"F32", "BF16"})
     void prefillMatchesFloat64Reference(WeightFormat dtype) {
         for (boolean biases : new boolean[]{false, true}) {
             ModelWeights w = model(dtype, biases);
             ReferenceModel ref = new ReferenceModel(w);
             try (ModelExecutor ex = backend.load(w); KvCache cache = ex.newCache(LONG)) {
                 int[] ids = tokens(LONG, 1, w.config().vocabSize());
-                StepResult r = ex.step(List.of(new SequenceStep(cache, ids)), true, HeadMode.ALL);
-                assertClose(ref.hidden(ids), r.hiddenStates().get(0), 2e-4, dtype + " hidden, biases " + biases);
-                assertClose(ref.logits(ids), r.headOutputs().get(0), 2e-4, dtype + " logits, biases " + biases);
+                List<SequenceOutput> r = step(ex, List.of(SequenceInput.tokens(cache, ids)), true, Head.ALL);
+                assertClose(ref.hidden(ids), r.get(0).lastHiddenState(), 2e-4, dtype + " hidden, biases " + biases);
+                assertClose(ref.logits(ids), r.get(0).logits(), 2e-4, dtype + " logits, biases " + biases);
                 assertEquals(LONG, cache.length());
             }
         }
     }
 
     @ParameterizedTest
-    @EnumSource(WeightFormat.class)
+    @EnumSource(value = WeightFormat.class, names = {"F32", "BF16"})
     void decodeTokenByTokenEqualsOnePrefill(WeightFormat dtype) {
         ModelWeights w = model(dtype, true);
         try (ModelExecutor ex = backend.load(w); KvCache a = ex.newCache(LONG); KvCache b = ex.newCache(LONG)) {
             int[] ids = tokens(LONG, 2, w.config().vocabSize());
-            StepResult full = ex.step(List.of(new SequenceStep(a, ids)), true, HeadMode.ALL);
+            List<SequenceOutput> full = step(ex, List.of(SequenceInput.tokens(a, ids)), true, Head.ALL);
             int vocab = w.config().vocabSize();
             int hidden = w.config().hiddenSize();
             for (int t = 0; t < LONG; t++) {
-                StepResult one = ex.step(List.of(new SequenceStep(b, new int[]{ids[t]})), true, HeadMode.LAST);
-                assertSlice(full.hiddenStates().get(0), t * hidden, one.hiddenStates().get(0), "hidden at " + t);
-                assertSlice(full.headOutputs().get(0), t * vocab, one.headOutputs().get(0), "logits at " + t);
+                List<SequenceOutput> one = step(ex, List.of(SequenceInput.tokens(b, new int[]{ids[t]})), true, Head.LAST);
+                assertSlice(full.get(0).lastHiddenState(), t * hidden, one.get(0).lastHiddenState(), "hidden at " + t);
+                assertSlice(full.get(0).logits(), t * vocab, one.get(0).logits(), "logits at " + t);
             }
             assertEquals(LONG, b.length());
             CpuKvCache cpu = (CpuKvCache) b;
             for (int l = 0; l < w.config().numHiddenLayers(); l++) {
                 int expected = w.config().layerType(l).name().startsWith("SLIDING") ? w.config().slidingWindow() : LONG;
-                assertTrue(cpu.slots(l) <= Math.max(expected, 64), "layer " + l + " holds " + cpu.slots(l) + " slots");
+                assertTrue(cpu.slotCount(l) <= Math.max(expected, 64), "layer " + l + " holds " + cpu.slotCount(l) + " slots");
                 if (expected == w.config().slidingWindow()) {
-                    assertEquals(expected, cpu.slots(l), "a sliding layer keeps exactly the window");
+                    assertEquals(expected, cpu.slotCount(l), "a sliding layer keeps exactly the window");
                 }
             }
         }
@@ -109,12 +109,12 @@ class CpuModelExecutorTest {
         int vocab = w.config().vocabSize();
         int[] ids = tokens(LONG, 3, vocab);
         try (ModelExecutor ex = backend.load(w); KvCache a = ex.newCache(LONG); KvCache b = ex.newCache(LONG)) {
-            float[] full = ex.step(List.of(new SequenceStep(a, ids)), false, HeadMode.ALL).headOutputs().get(0);
+            float[] full = step(ex, List.of(SequenceInput.tokens(a, ids)), false, Head.ALL).get(0).logits();
             int[] chunks = {3, 9, 1, 6, 4}; // 9 > 2 windows: in-step keys plus ring keys in one pass
             int pos = 0;
             for (int c : chunks) {
                 int[] part = java.util.Arrays.copyOfRange(ids, pos, pos + c);
-                float[] logits = ex.step(List.of(new SequenceStep(b, part)), false, HeadMode.ALL).headOutputs().get(0);
+                float[] logits = step(ex, List.of(SequenceInput.tokens(b, part)), false, Head.ALL).get(0).logits();
                 for (int t = 0; t < c; t++) {
                     assertSlice(full, (pos + t) * vocab, java.util.Arrays.copyOfRange(logits, t * vocab, (t + 1) * vocab),
                             "position " + (pos + t));
@@ -133,35 +133,35 @@ class CpuModelExecutorTest {
         int[][] prompts = {tokens(7, 4, vocab), tokens(1, 5, vocab), tokens(LONG - 2, 6, vocab), tokens(4, 7, vocab)};
         try (ModelExecutor ex = backend.load(w)) {
             List<KvCache> together = new ArrayList<>();
-            List<SequenceStep> steps = new ArrayList<>();
+            List<SequenceInput> steps = new ArrayList<>();
             for (int[] p : prompts) {
                 KvCache c = ex.newCache(LONG);
                 together.add(c);
-                steps.add(new SequenceStep(c, p));
+                steps.add(SequenceInput.tokens(c, p));
             }
-            StepResult batched = ex.step(steps, true, HeadMode.ALL);
+            List<SequenceOutput> batched = step(ex, steps, true, Head.ALL);
             for (int s = 0; s < prompts.length; s++) {
                 try (KvCache alone = ex.newCache(LONG)) {
-                    StepResult r = ex.step(List.of(new SequenceStep(alone, prompts[s])), true, HeadMode.ALL);
-                    assertSlice(r.hiddenStates().get(0), 0, batched.hiddenStates().get(s), "hidden of sequence " + s);
-                    assertSlice(r.headOutputs().get(0), 0, batched.headOutputs().get(s), "logits of sequence " + s);
-                    assertEquals(prompts[s].length * hidden, batched.hiddenStates().get(s).length);
+                    List<SequenceOutput> r = step(ex, List.of(SequenceInput.tokens(alone, prompts[s])), true, Head.ALL);
+                    assertSlice(r.get(0).lastHiddenState(), 0, batched.get(s).lastHiddenState(), "hidden of sequence " + s);
+                    assertSlice(r.get(0).logits(), 0, batched.get(s).logits(), "logits of sequence " + s);
+                    assertEquals(prompts[s].length * hidden, batched.get(s).lastHiddenState().length);
                 }
             }
             // then decode all of them together, one token each, against LAST of the separate runs
-            List<SequenceStep> next = new ArrayList<>();
+            List<SequenceInput> next = new ArrayList<>();
             for (int s = 0; s < prompts.length; s++) {
-                next.add(new SequenceStep(together.get(s), new int[]{s + 5}));
+                next.add(SequenceInput.tokens(together.get(s), new int[]{s + 5}));
             }
-            StepResult decoded = ex.step(next, false, HeadMode.LAST);
+            List<SequenceOutput> decoded = step(ex, next, false, Head.LAST);
             for (int s = 0; s < prompts.length; s++) {
-                assertNull(decoded.hiddenStates().get(s));
+                assertNull(decoded.get(s).lastHiddenState());
                 int[] all = java.util.Arrays.copyOf(prompts[s], prompts[s].length + 1);
                 all[prompts[s].length] = s + 5;
                 try (KvCache alone = ex.newCache(LONG)) {
-                    float[] logits = ex.step(List.of(new SequenceStep(alone, all)), false, HeadMode.LAST).headOutputs().get(0);
+                    float[] logits = step(ex, List.of(SequenceInput.tokens(alone, all)), false, Head.LAST).get(0).logits();
                     assertEquals(vocab, logits.length);
-                    assertSlice(logits, 0, decoded.headOutputs().get(s), "decoded logits of sequence " + s);
+                    assertSlice(logits, 0, decoded.get(s).logits(), "decoded logits of sequence " + s);
                 }
                 together.get(s).close();
             }
@@ -176,14 +176,14 @@ class CpuModelExecutorTest {
         try (CpuBackend one = new CpuBackend(BackendOptions.defaults().withThreads(1)); WorkerPool three = new WorkerPool(3);
              ModelExecutor a = one.load(w); ModelExecutor b = new CpuModelExecutor(w, three, 0);
              KvCache ca = a.newCache(LONG + 5); KvCache cb = b.newCache(LONG + 5)) {
-            float[] la = a.step(List.of(new SequenceStep(ca, ids)), false, HeadMode.ALL).headOutputs().get(0);
-            float[] lb = b.step(List.of(new SequenceStep(cb, ids)), false, HeadMode.ALL).headOutputs().get(0);
+            float[] la = step(a, List.of(SequenceInput.tokens(ca, ids)), false, Head.ALL).get(0).logits();
+            float[] lb = step(b, List.of(SequenceInput.tokens(cb, ids)), false, Head.ALL).get(0).logits();
             assertSlice(la, 0, lb, "1 thread vs 3 threads");
             // decode steps too (single-token regions, attention over the cache)
             int[] next = tokens(5, 9, w.config().vocabSize());
             for (int id : next) {
-                float[] da = a.step(List.of(new SequenceStep(ca, new int[] {id})), false, HeadMode.LAST).headOutputs().get(0);
-                float[] db = b.step(List.of(new SequenceStep(cb, new int[] {id})), false, HeadMode.LAST).headOutputs().get(0);
+                float[] da = step(a, List.of(SequenceInput.tokens(ca, new int[] {id})), false, Head.LAST).get(0).logits();
+                float[] db = step(b, List.of(SequenceInput.tokens(cb, new int[] {id})), false, Head.LAST).get(0).logits();
                 assertSlice(da, 0, db, "decode, 1 thread vs 3 threads");
             }
         }
@@ -195,10 +195,10 @@ class CpuModelExecutorTest {
         ModelWeights w = model(WeightFormat.BF16, true);
         int[] ids = tokens(LONG, 12, w.config().vocabSize());
         try (ModelExecutor ex = backend.load(w); KvCache c = ex.newCache(LONG)) {
-            float[] first = ex.step(List.of(new SequenceStep(c, ids)), true, HeadMode.ALL).headOutputs().get(0);
+            float[] first = step(ex, List.of(SequenceInput.tokens(c, ids)), true, Head.ALL).get(0).logits();
             for (int i = 0; i < 300; i++) {
                 c.clear();
-                float[] again = ex.step(List.of(new SequenceStep(c, ids)), true, HeadMode.ALL).headOutputs().get(0);
+                float[] again = step(ex, List.of(SequenceInput.tokens(c, ids)), true, Head.ALL).get(0).logits();
                 org.junit.jupiter.api.Assertions.assertArrayEquals(first, again, "run " + i);
             }
         }
@@ -209,10 +209,10 @@ class CpuModelExecutorTest {
         ModelWeights w = model(WeightFormat.F32, false);
         int[] ids = tokens(9, 9, w.config().vocabSize());
         try (ModelExecutor ex = backend.load(w); KvCache c = ex.newCache(LONG)) {
-            float[] first = ex.step(List.of(new SequenceStep(c, ids)), false, HeadMode.LAST).headOutputs().get(0);
+            float[] first = step(ex, List.of(SequenceInput.tokens(c, ids)), false, Head.LAST).get(0).logits();
             c.clear();
             assertEquals(0, c.length());
-            float[] again = ex.step(List.of(new SequenceStep(c, ids)), false, HeadMode.LAST).headOutputs().get(0);
+            float[] again = step(ex, List.of(SequenceInput.tokens(c, ids)), false, Head.LAST).get(0).logits();
             assertSlice(first, 0, again, "after clear");
         }
     }
@@ -222,31 +222,31 @@ class CpuModelExecutorTest {
         ModelWeights w = model(WeightFormat.F32, false);
         try (ModelExecutor ex = backend.load(w); KvCache c = ex.newCache(8); KvCache d = ex.newCache(8)) {
             ModernBertException e = assertThrows(ModernBertException.class,
-                    () -> ex.step(List.of(new SequenceStep(d, new int[]{1}), new SequenceStep(c, new int[]{3, 97})), false, HeadMode.ALL));
+                    () -> step(ex, List.of(SequenceInput.tokens(d, new int[]{1}), SequenceInput.tokens(c, new int[]{3, 97})), false, Head.ALL));
             assertEquals("sequence 1, new token 1 (position 1): token id 97 is outside the vocabulary [0, 97)", e.getMessage());
-            e = assertThrows(ModernBertException.class, () -> ex.step(List.of(new SequenceStep(c, new int[]{-1})), false, HeadMode.ALL));
+            e = assertThrows(ModernBertException.class, () -> step(ex, List.of(SequenceInput.tokens(c, new int[]{-1})), false, Head.ALL));
             assertTrue(e.getMessage().contains("token id -1"), e.getMessage());
             assertEquals(0, c.length(), "a rejected step leaves the cache alone");
             assertEquals(0, d.length(), "a rejected step leaves every cache alone");
 
-            ex.step(List.of(new SequenceStep(c, new int[]{1, 2, 3, 4, 5})), false, HeadMode.NONE);
-            e = assertThrows(ModernBertException.class, () -> ex.step(List.of(new SequenceStep(c, new int[]{1, 2, 3, 4})), false, HeadMode.NONE));
-            assertEquals("sequence 0 would reach 9 positions but the cache holds at most 8", e.getMessage());
+            step(ex, List.of(SequenceInput.tokens(c, new int[]{1, 2, 3, 4, 5})), false, Head.NONE);
+            e = assertThrows(ModernBertException.class, () -> step(ex, List.of(SequenceInput.tokens(c, new int[]{1, 2, 3, 4})), false, Head.NONE));
+            assertEquals("sequence 0 would reach 9 positions but its cache holds at most 8", e.getMessage());
 
             e = assertThrows(ModernBertException.class,
-                    () -> ex.step(List.of(new SequenceStep(d, new int[]{1}), new SequenceStep(d, new int[]{2})), false, HeadMode.NONE));
+                    () -> step(ex, List.of(SequenceInput.tokens(d, new int[]{1}), SequenceInput.tokens(d, new int[]{2})), false, Head.NONE));
             assertTrue(e.getMessage().contains("share one KV cache"), e.getMessage());
 
             e = assertThrows(ModernBertException.class, () -> ex.newCache(65));
             assertTrue(e.getMessage().contains("max_position_embeddings = 64"), e.getMessage());
 
             try (ModelExecutor other = backend.load(w)) {
-                e = assertThrows(ModernBertException.class, () -> other.step(List.of(new SequenceStep(c, new int[]{1})), false, HeadMode.NONE));
+                e = assertThrows(ModernBertException.class, () -> step(other, List.of(SequenceInput.tokens(c, new int[]{1})), false, Head.NONE));
                 assertTrue(e.getMessage().contains("not made by this CPU executor"), e.getMessage());
             }
             KvCache closedCache = ex.newCache(8);
             closedCache.close();
-            e = assertThrows(ModernBertException.class, () -> ex.step(List.of(new SequenceStep(closedCache, new int[]{1})), false, HeadMode.NONE));
+            e = assertThrows(ModernBertException.class, () -> step(ex, List.of(SequenceInput.tokens(closedCache, new int[]{1})), false, Head.NONE));
             assertTrue(e.getMessage().contains("closed"), e.getMessage());
         }
     }
@@ -258,11 +258,11 @@ class CpuModelExecutorTest {
                 w.layers(), w.finalNorm(), w.finalNormBias(), null);
         int[] ids = tokens(6, 10, w.config().vocabSize());
         try (ModelExecutor ex = backend.load(base); KvCache c = ex.newCache(8)) {
-            ModernBertException e = assertThrows(ModernBertException.class, () -> ex.step(List.of(new SequenceStep(c, ids)), true, HeadMode.LAST));
-            assertTrue(e.getMessage().contains("needs a head"), e.getMessage());
-            StepResult r = ex.step(List.of(new SequenceStep(c, ids)), true, HeadMode.NONE);
-            assertClose(new ReferenceModel(w).hidden(ids), r.hiddenStates().get(0), 2e-4, "base model hidden");
-            assertNull(r.headOutputs().get(0));
+            ModernBertException e = assertThrows(ModernBertException.class, () -> step(ex, List.of(SequenceInput.tokens(c, ids)), true, Head.LAST));
+            assertTrue(e.getMessage().contains("no head"), e.getMessage());
+            List<SequenceOutput> r = step(ex, List.of(SequenceInput.tokens(c, ids)), true, Head.NONE);
+            assertClose(new ReferenceModel(w).hidden(ids), r.get(0).lastHiddenState(), 2e-4, "base model hidden");
+            assertNull(r.get(0).logits());
         }
     }
 
@@ -287,7 +287,7 @@ class CpuModelExecutorTest {
         ModelExecutor ex = own.load(w);
         KvCache c = ex.newCache(4);
         own.close();
-        ModernBertException e = assertThrows(ModernBertException.class, () -> ex.step(List.of(new SequenceStep(c, new int[]{1})), false, HeadMode.LAST));
+        ModernBertException e = assertThrows(ModernBertException.class, () -> step(ex, List.of(SequenceInput.tokens(c, new int[]{1})), false, Head.LAST));
         assertEquals("the CPU backend that loaded this model is closed", e.getMessage());
         ex.close();
         e = assertThrows(ModernBertException.class, () -> ex.newCache(4));
@@ -303,7 +303,23 @@ class CpuModelExecutorTest {
         }
     }
 
+    @Test
+    void formatsTheKernelsDoNotRunAreRefused() {
+        ModelWeights w = TestModels.randomModel(TestModels.config(false), WeightFormat.F16, 3, arena);
+        ModernBertException e = assertThrows(ModernBertException.class, () -> backend.load(w));
+        assertTrue(e.getMessage().contains("F16") && e.getMessage().contains("does not execute"), e.getMessage());
+    }
+
     // ------------------------------------------------------------------ helpers
+
+    /** One step with the same head mode for every sequence, returning final hidden states where asked. */
+    private static List<SequenceOutput> step(ModelExecutor ex, List<SequenceInput> inputs, boolean hidden, Head head) {
+        List<SequenceInput> with = new ArrayList<>(inputs.size());
+        for (SequenceInput in : inputs) {
+            with.add(in.withHead(head).withLastHiddenState(hidden));
+        }
+        return ex.step(with);
+    }
 
     /** |a - b| <= tol * (1 + |b|): float32 compute against the float64 reference. */
     private static void assertClose(double[][] expected, float[] actual, double tol, String what) {

@@ -98,7 +98,7 @@ final class TestModels {
     }
 
     static Tensor tensor(String name, WeightFormat dtype, float[] values, Arena arena, long... shape) {
-        MemorySegment seg = arena.allocate((long) values.length * dtype.byteSize(), 1);
+        MemorySegment seg = arena.allocate((long) values.length * dtype.blockBytes(), 1);
         for (int i = 0; i < values.length; i++) {
             switch (dtype) {
                 case F32 -> seg.set(F32_LE, 4L * i, values[i]);

@@ -1,5 +1,6 @@
 package org.modernbert.examples.cli;
 
+import org.modernbert.api.backend.DeviceInfo;
 import org.modernbert.core.backend.BackendRegistry;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -11,7 +12,7 @@ import java.util.concurrent.Callable;
 
 /** {@code modernbert backends}: every installed provider, its priority, and whether it can run here. */
 @Command(name = "backends", mixinStandardHelpOptions = true,
-        description = "List the installed backends, their priority, and why any is unavailable.")
+        description = "List the installed backends, their priority and devices, and why any is unavailable.")
 final class BackendsCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -28,6 +29,9 @@ final class BackendsCommand implements Callable<Integer> {
                     : "unavailable: " + p.availability().detail();
             out.printf("%-10s %8d  %s%s%n", p.name(), p.provider().priority(), status,
                     p.name().equals(chosen) ? " (default)" : "");
+            for (DeviceInfo d : p.availability().devices()) {
+                out.printf("%-10s %8s    device %s: %s, %.1f GiB%n", "", "", d.id(), d.name(), d.memoryBytes() / (double) (1L << 30));
+            }
         }
         if (probed.isEmpty()) {
             out.println("no backend provider is installed");

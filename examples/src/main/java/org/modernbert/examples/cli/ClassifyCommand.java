@@ -10,6 +10,7 @@ import org.modernbert.core.pipeline.ScoreFunction;
 import org.modernbert.core.pipeline.TextClassificationPipeline;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -37,8 +38,8 @@ final class ClassifyCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, paramLabel = "DIR", description = "Model folder with a classification head and tokenizer.json.")
     Path model;
 
-    @Option(names = "--backend", description = "Backend name (default: the best available).")
-    String backend;
+    @Mixin
+    BackendChoice backend;
 
     @Option(names = "--top-k", paramLabel = "N", description = "Show the N best labels (default: every label).")
     Integer topK;
@@ -57,7 +58,7 @@ final class ClassifyCommand implements Callable<Integer> {
             throw new ModernBertException("--top-k must be at least 1, got " + topK);
         }
         long start = System.nanoTime();
-        try (TextClassificationPipeline pipe = TextClassificationPipeline.open(ModelFolders.resolve(model), backend)) {
+        try (TextClassificationPipeline pipe = TextClassificationPipeline.open(ModelFolders.resolve(model), backend.backend, backend.options())) {
             LOG.info("model {} ready on backend {} in {} ms", model, pipe.model().backendName(),
                     (System.nanoTime() - start) / 1_000_000);
             List<List<LabelScore>> result = pipe.classify(texts, topK, fn);

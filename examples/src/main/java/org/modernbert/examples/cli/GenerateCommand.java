@@ -18,6 +18,7 @@ import org.modernbert.core.generation.TextStreamer;
 import org.modernbert.core.tokenizer.HuggingFaceTokenizer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -57,8 +58,8 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--model", paramLabel = "DIR", description = "Model folder (default: the bundled model).")
     Path model;
 
-    @Option(names = "--backend", description = "Backend name (default: -Dmodernbert.backend, MODERNBERT_BACKEND, else the best available).")
-    String backend;
+    @Mixin
+    BackendChoice backend;
 
     @Option(names = "--greedy", description = "Greedy decoding (do_sample false).")
     boolean greedy;
@@ -157,7 +158,7 @@ final class GenerateCommand implements Callable<Integer> {
                 ModernBertDecoderConfig.fromJsonFile(folder.resolve("config.json")).maxPositionEmbeddings());
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        try (CausalLanguageModel lm = ModernBert.loadCausalLM(folder, backend)) {
+        try (CausalLanguageModel lm = ModernBert.loadCausalLM(folder, backend.backend, backend.options())) {
             LOG.info("model {} ready on backend {} in {} ms", folder, lm.backendName(), (System.nanoTime() - start) / 1_000_000);
             Generator generator = new Generator(lm, tokenizer);
             TextStreamer streamer = null;
@@ -316,6 +317,7 @@ final class GenerateCommand implements Callable<Integer> {
             o.put("full_text", tokenizer == null ? null : tokenizer.decode(s.allIds(), true));
             o.put("finish_reason", s.finishReason().jsonName());
             o.put("prompt_tokens", s.promptIds().length);
+            o.put("prefilled_tokens", result.prefilledTokens());
             o.put("generated_tokens", s.newIds().length);
             o.put("elapsed_ms", s.elapsedNanos() / 1e6);
             // NaN (no decode step, e.g. one new token) is null: JSON has no NaN.

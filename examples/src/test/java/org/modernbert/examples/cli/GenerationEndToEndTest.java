@@ -42,6 +42,41 @@ class GenerationEndToEndTest {
     }
 
     @Test
+    void numReturnSequencesPrefillsOnceAndEveryForkedCopyContinuesCorrectly() {
+        try (CausalLanguageModel m = ModernBert.loadCausalLM(KJV, "cpu")) {
+            CountingExecutor counted = new CountingExecutor(m.executor());
+            Generator g = new Generator(counted, m.config().vocabSize(), m.config().maxPositionEmbeddings(), null);
+            int[] prompt = {4091, 1141, 258, 2245, 306, 17, 1200};
+            // top-k 1 sampling is greedy: each of the 4 copies, on its own forked cache, must give the greedy text
+            GenerationConfig four = GenerationConfig.builder().maxNewTokens(12).doSample(true).topK(1).seed(5L)
+                    .numReturnSequences(4).build();
+            GenerationResult r = g.generate(List.of(prompt), four);
+            assertEquals(prompt.length, counted.stepTokens.getFirst(), "the prompt is prefilled once for 4 copies");
+            assertEquals(List.of(1, 4), counted.stepSequences.subList(0, 2));
+            assertEquals(prompt.length + 4 * 11, counted.stepTokens.stream().mapToInt(Integer::intValue).sum());
+            int[] greedy = new Generator(m, null).generate(List.of(prompt), greedy(12)).sequences().getFirst().newIds();
+            assertEquals(4, r.sequences().size());
+            for (int c = 0; c < 4; c++) {
+                assertArrayEquals(greedy, r.sequences().get(c).newIds(), "copy " + c);
+            }
+        }
+    }
+
+    @Test
+    void generateCommandWithFourReturnSequencesPrefillsThePromptOnce() throws IOException {
+        CliRun run = CliRun.of("generate", "--model", KJV.toString(), "--prompt-ids", "4091,1141,258,2245",
+                "--sample", "--top-k", "1", "--num-return-sequences", "4", "--max-new-tokens", "6", "--seed", "3", "--json");
+        assertEquals(0, run.exitCode(), run.err());
+        JsonNode all = new ObjectMapper().readTree(run.out());
+        assertEquals(4, all.size());
+        for (JsonNode s : all) {
+            assertEquals(4, s.get("prompt_tokens").intValue());
+            assertEquals(4, s.get("prefilled_tokens").intValue(), "4 prompt tokens computed for the whole request");
+            assertEquals(all.get(0).get("new_ids"), s.get("new_ids"), "top-k 1: every copy is the greedy text");
+        }
+    }
+
+    @Test
     void tinyGreedyGoldensAloneAndBatched() {
         for (String fixture : ReferenceFixtures.CAUSAL_LM_MODELS) {
             JsonNode cases = ReferenceFixtures.golden(fixture).get("generate_greedy");

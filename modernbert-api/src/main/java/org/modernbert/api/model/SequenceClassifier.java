@@ -7,6 +7,13 @@ package org.modernbert.api.model;
 public interface SequenceClassifier extends DecoderModel {
     ClassifierOutput classify(TokenBatch batch);
 
+    /**
+     * transformers' {@code forward(**kwargs)} without labels: a padded row is pooled at its last real
+     * token (the end of its attention-mask run), as transformers pools at the last non-pad token.
+     * {@code labels} here are refused: use the overloads below for the loss.
+     */
+    ClassifierOutput classify(ForwardRequest request);
+
     /** With class-index labels: cross-entropy (single_label_classification). */
     ClassifierOutput classify(TokenBatch batch, int[] classLabels);
 

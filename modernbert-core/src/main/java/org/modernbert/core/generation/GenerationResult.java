@@ -6,20 +6,22 @@ import java.util.List;
  * The outcome of one generation request.
  *
  * @param sequences       one per prompt and return sequence, prompt-major
- * @param promptTokens    prompt tokens run through the prefill step (all sequences together)
+ * @param promptTokens    prompt tokens of all sequences together (each copy of a prompt counts)
+ * @param prefilledTokens prompt tokens actually computed: a prompt shared by copies, repeated, or a
+ *                        prefix shared by several prompts is prefilled once
  * @param generatedTokens new tokens of all sequences
  * @param prefillNanos    time of the prefill step (which also yields each sequence's first token)
  * @param decodeNanos     time of the one-token steps after it
  */
-public record GenerationResult(List<GeneratedSequence> sequences, int promptTokens, int generatedTokens,
+public record GenerationResult(List<GeneratedSequence> sequences, int promptTokens, int prefilledTokens, int generatedTokens,
                                long prefillNanos, long decodeNanos) {
     public GenerationResult {
         sequences = List.copyOf(sequences);
     }
 
-    /** Prompt tokens per second of the prefill step. */
+    /** Prompt tokens computed per second during the prefill. */
     public double promptTokensPerSecond() {
-        return prefillNanos == 0 ? Double.NaN : promptTokens * 1e9 / prefillNanos;
+        return prefillNanos == 0 ? Double.NaN : prefilledTokens * 1e9 / prefillNanos;
     }
 
     /**

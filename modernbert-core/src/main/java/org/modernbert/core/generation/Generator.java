@@ -126,6 +126,7 @@ public final class Generator {
             long decodeStart = 0;
             List<Seq> active = new ArrayList<>(all);
             boolean prefill = true;
+            int prefilled = 0;
             while (!active.isEmpty()) {
                 if (control != null && control.isCancelled()) {
                     long now = System.nanoTime();
@@ -135,7 +136,8 @@ public final class Generator {
                     break;
                 }
                 if (prefill) {
-                    Map<Seq, float[]> logits = prefill(all);
+                    Map<Seq, float[]> logits = new HashMap<>();
+                    prefilled = prefill(all, logits);
                     for (Seq s : all) {
                         chooseNext(s, logits.get(s), -1, config, processors, eos, streamer);
                     }
@@ -146,7 +148,7 @@ public final class Generator {
                     }
                     List<SequenceOutput> out;
                     synchronized (executor) {
-                        out = executor.step(steps);
+                        out = LimitedSteps.run(executor, steps);
                     }
                     if (out.size() != active.size()) {
                         throw new ModernBertException("backend returned " + out.size() + " outputs for " + active.size() + " sequences");
@@ -185,7 +187,7 @@ public final class Generator {
                 results.add(new GeneratedSequence(s.promptIndex, s.prompt(), newIds, text, s.reason, s.elapsedNanos));
             }
             long decodeNanos = decodeStart == 0 ? 0 : end - decodeStart;
-            GenerationResult result = new GenerationResult(results, promptTokens, generated, prefillNanos, decodeNanos);
+            GenerationResult result = new GenerationResult(results, promptTokens, prefilled, generated, prefillNanos, decodeNanos);
             LOG.debug("generated {} tokens for {} sequences ({} prompt tokens): prefill {} ms, decode {} ms",
                     generated, all.size(), promptTokens, prefillNanos / 1e6, decodeNanos / 1e6);
             return result;
@@ -196,9 +198,10 @@ public final class Generator {
 
     /**
      * Prefills every sequence's prompt, each distinct prompt once, and gives every sequence a cache
-     * holding its prompt; returns the logits of each sequence's last prompt position.
+     * holding its prompt; puts the logits of each sequence's last prompt position into {@code logits}
+     * and returns the number of tokens computed.
      */
-    private Map<Seq, float[]> prefill(List<Seq> all) {
+    private int prefill(List<Seq> all, Map<Seq, float[]> logits) {
         Map<List<Integer>, List<Seq>> groups = new LinkedHashMap<>();
         for (Seq s : all) {
             groups.computeIfAbsent(Arrays.stream(s.prompt()).boxed().toList(), k -> new ArrayList<>()).add(s);
@@ -216,7 +219,7 @@ public final class Generator {
                     }
                     prefix = executor.newCache(CacheSpec.of(maxLength));
                     int[] tokens = Arrays.copyOf(distinct.getFirst().getFirst().ids, shared);
-                    executor.step(List.of(SequenceInput.tokens(prefix, tokens).withHead(Head.NONE)));
+                    LimitedSteps.run(executor, List.of(SequenceInput.tokens(prefix, tokens).withHead(Head.NONE)));
                 }
                 for (List<Seq> g : distinct) {
                     Seq first = g.getFirst();
@@ -228,12 +231,13 @@ public final class Generator {
                     prefix.close();
                 }
             }
-            List<SequenceOutput> out = executor.step(inputs);
+            List<SequenceOutput> out = LimitedSteps.run(executor, inputs);
             if (out.size() != inputs.size()) {
                 throw new ModernBertException("backend returned " + out.size() + " outputs for " + inputs.size() + " sequences");
             }
-            Map<Seq, float[]> logits = new HashMap<>();
+            int computed = shared;
             for (int i = 0; i < distinct.size(); i++) {
+                computed += inputs.get(i).length();
                 List<Seq> g = distinct.get(i);
                 for (int c = 0; c < g.size(); c++) {
                     if (c > 0) {
@@ -242,7 +246,7 @@ public final class Generator {
                     logits.put(g.get(c), out.get(i).logits());
                 }
             }
-            return logits;
+            return computed;
         }
     }
 

@@ -92,6 +92,10 @@ public final class WeightConversion {
         if (t.format() == target) {
             return t;
         }
+        if (t.format().isQuantized() && target.isQuantized()) {
+            throw new ModernBertException("tensor " + t.name() + " is " + t.format() + "; re-quantizing it to " + target
+                    + " would compound the rounding: load the original weights");
+        }
         long n = t.elementCount();
         MemorySegment dst = arena.allocate(target.byteSize(t.shape()), 64);
         switch (target) {
@@ -110,7 +114,10 @@ public final class WeightConversion {
                     dst.set(I16_LE, i * 2, Float.floatToFloat16(t.getFloat(i)));
                 }
             }
-            case Q8_0 -> Q8Quantizer.quantize(t, dst);
+            case Q8_0 -> {
+                long cols = t.dim(t.rank() - 1);
+                Q8Quantizer.quantize(t.data(), t.format(), n / cols, cols, dst);
+            }
         }
         return new Tensor(t.name(), target, t.shape(), dst);
     }

@@ -30,6 +30,18 @@ public final class ClassifierModel extends LoadedModel implements SequenceClassi
     }
 
     @Override
+    public ClassifierOutput classify(ForwardRequest request) {
+        if (request.labels() != null) {
+            throw new ModernBertException("a classifier's labels are class indices or float targets per row: "
+                    + "use classify(batch, labels), not ForwardRequest.labels");
+        }
+        if (request.useCache() || request.pastKeyValues() != null) {
+            throw new ModernBertException("use_cache / past_key_values are for the causal LM; a classifier pools one forward");
+        }
+        return new ClassifierOutput(pooledLogits(request), null);
+    }
+
+    @Override
     public ClassifierOutput classify(TokenBatch batch, int[] classLabels) {
         if (classLabels.length != batch.size()) {
             throw new ModernBertException("got " + classLabels.length + " labels for " + batch.size() + " input rows");
@@ -88,12 +100,16 @@ public final class ClassifierModel extends LoadedModel implements SequenceClassi
     }
 
     private FloatMatrix pooledLogits(TokenBatch batch) {
-        List<ForwardPass.Row> rows = run(ForwardRequest.of(batch), ForwardPass.HeadUse.LAST).rows();
+        return pooledLogits(ForwardRequest.of(batch));
+    }
+
+    private FloatMatrix pooledLogits(ForwardRequest request) {
+        List<ForwardPass.Row> rows = run(request, ForwardPass.HeadUse.LAST).rows();
         int labels = config().numLabels();
-        float[] out = new float[batch.size() * labels];
-        for (int r = 0; r < batch.size(); r++) {
+        float[] out = new float[rows.size() * labels];
+        for (int r = 0; r < rows.size(); r++) {
             System.arraycopy(rows.get(r).logits(), 0, out, r * labels, labels);
         }
-        return new FloatMatrix(batch.size(), labels, out);
+        return new FloatMatrix(rows.size(), labels, out);
     }
 }

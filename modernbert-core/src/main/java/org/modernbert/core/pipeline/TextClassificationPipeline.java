@@ -3,6 +3,7 @@ package org.modernbert.core.pipeline;
 import org.modernbert.api.ModernBertException;
 import org.modernbert.api.model.ClassifierOutput;
 import org.modernbert.api.model.FloatMatrix;
+import org.modernbert.api.backend.BackendOptions;
 import org.modernbert.api.model.SequenceClassifier;
 import org.modernbert.api.model.TokenBatch;
 import org.modernbert.api.tokenizer.Tokenizer;
@@ -35,8 +36,13 @@ public final class TextClassificationPipeline implements AutoCloseable {
 
     /** {@code pipeline("text-classification", model=folder)} on the named backend (null: the default choice). */
     public static TextClassificationPipeline open(Path folder, String backend) {
+        return open(folder, backend, BackendOptions.defaults());
+    }
+
+    /** The same with backend options (threads, device, quantization). */
+    public static TextClassificationPipeline open(Path folder, String backend, BackendOptions options) {
         Tokenizer tokenizer = HuggingFaceTokenizer.load(folder);
-        return new TextClassificationPipeline(ModernBert.loadSequenceClassifier(folder, backend), tokenizer);
+        return new TextClassificationPipeline(ModernBert.loadSequenceClassifier(folder, backend, options), tokenizer);
     }
 
     public SequenceClassifier model() {

@@ -1,6 +1,7 @@
 package org.modernbert.core.pipeline;
 
 import org.modernbert.api.ModernBertException;
+import org.modernbert.api.backend.BackendOptions;
 import org.modernbert.api.model.CausalLanguageModel;
 import org.modernbert.api.tokenizer.Tokenizer;
 import org.modernbert.core.ModernBert;
@@ -46,9 +47,14 @@ public final class TextGenerationPipeline implements AutoCloseable {
      * default choice), the folder's {@code tokenizer.json} and its generation defaults.
      */
     public static TextGenerationPipeline open(Path folder, String backend) {
+        return open(folder, backend, BackendOptions.defaults());
+    }
+
+    /** The same with backend options (threads, device, quantization). */
+    public static TextGenerationPipeline open(Path folder, String backend, BackendOptions options) {
         GenerationConfig defaults = GenerationConfig.fromModelFolder(folder);
         Tokenizer tokenizer = HuggingFaceTokenizer.load(folder);
-        return new TextGenerationPipeline(ModernBert.loadCausalLM(folder, backend), tokenizer, defaults);
+        return new TextGenerationPipeline(ModernBert.loadCausalLM(folder, backend, options), tokenizer, defaults);
     }
 
     public CausalLanguageModel model() {

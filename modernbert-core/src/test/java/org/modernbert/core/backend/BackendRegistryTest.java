@@ -7,6 +7,7 @@ import org.modernbert.api.backend.Availability;
 import org.modernbert.api.backend.Backend;
 import org.modernbert.api.backend.BackendOptions;
 import org.modernbert.api.backend.BackendProvider;
+import org.modernbert.api.backend.DeviceInfo;
 
 import java.util.List;
 import java.util.Map;
@@ -23,9 +24,9 @@ class BackendRegistryTest {
         }
     }
 
-    private static final FakeProvider CPU = new FakeProvider("cpu", 100, Availability.available("4 cores"));
+    private static final FakeProvider CPU = new FakeProvider("cpu", 100, Availability.available("4 cores", List.of(new DeviceInfo("cpu", "test cpu", 1L << 30))));
     private static final FakeProvider GPU = new FakeProvider("gpu", 200, Availability.unavailable("no device found"));
-    private static final FakeProvider SLOW = new FakeProvider("slow", 10, Availability.available("always"));
+    private static final FakeProvider SLOW = new FakeProvider("slow", 10, Availability.available("always", List.of(new DeviceInfo("slow", "slow device", 1L << 20))));
 
     @AfterEach
     void clearProperty() {

@@ -1,6 +1,7 @@
 package org.modernbert.core.generation;
 
 import org.junit.jupiter.api.Test;
+import org.modernbert.api.backend.Head;
 import org.modernbert.api.ModernBertException;
 
 import java.util.ArrayList;
@@ -227,6 +228,72 @@ class GeneratorTest {
         assertEquals(6, r.sequences().size());
         assertArrayEquals(a, r.sequences().get(3).newIds(), "copy 0 of prompt 1 equals the prompt alone");
         assertNotEquals(Arrays.toString(r.sequences().get(3).newIds()), Arrays.toString(r.sequences().get(4).newIds()));
+    }
+
+    @Test
+    void numReturnSequencesPrefillsThePromptOnceAndForksItsCache() {
+        int[] prompt = {5, 6, 7, 8, 9};
+        GenerationConfig four = GenerationConfig.builder().maxNewTokens(6).doSample(true).temperature(1.5).topK(0)
+                .seed(3L).numReturnSequences(4).build();
+        ScriptedExecutor ex = spread();
+        GenerationResult r = new Generator(ex, VOCAB, 64, null).generate(List.of(prompt), four);
+        assertEquals(4, r.sequences().size());
+        assertEquals(prompt.length, ex.stepTokens.getFirst(), "the prompt is prefilled once, not once per copy");
+        assertEquals(1, ex.batchSizes.getFirst());
+        assertEquals(4, ex.batchSizes.get(1), "then the four copies decode together");
+        assertEquals(4, ex.caches.size(), "one cache prefilled, three forks");
+        assertTrue(ex.caches.stream().allMatch(c -> c.closed), "forks are closed too");
+        // each copy continues its own cache: the same as generating it with a cache of its own
+        assertNotEquals(Arrays.toString(r.sequences().get(0).newIds()), Arrays.toString(r.sequences().get(1).newIds()));
+        for (ScriptedExecutor.FakeCache c : ex.caches) {
+            assertEquals(prompt.length + 6 - 1, c.ids.length, "each copy fed its own tokens after the prompt");
+        }
+    }
+
+    @Test
+    void promptsSharingAPrefixPrefillItOnce() {
+        List<int[]> prompts = List.of(new int[]{5, 6, 7, 8}, new int[]{5, 6, 7, 9, 10}, new int[]{5, 6, 7, 8});
+        GenerationConfig cfg = greedy(5).build();
+        ScriptedExecutor ex = counting();
+        GenerationResult together = new Generator(ex, VOCAB, 64, null).generate(prompts, cfg);
+        // prefix [5, 6, 7] once, then the two distinct suffixes [8] and [9, 10]; the repeated prompt forks
+        assertEquals(List.of(3, 3), ex.stepTokens.subList(0, 2));
+        assertEquals(List.of(1, 2), ex.batchSizes.subList(0, 2));
+        for (int p = 0; p < prompts.size(); p++) {
+            int[] alone = new Generator(counting(), VOCAB, 64, null).generate(List.of(prompts.get(p)), cfg)
+                    .sequences().getFirst().newIds();
+            assertArrayEquals(alone, together.sequences().get(p).newIds(), "prompt " + p);
+        }
+        assertEquals(4 + 5 + 4, together.promptTokens(), "prompt tokens count what the prompts hold");
+        assertEquals(3 + 1 + 2, together.prefilledTokens(), "prefilled tokens count what was computed");
+    }
+
+    @Test
+    void stepsStayWithinTheExecutorsLimits() {
+        List<int[]> prompts = List.of(new int[]{1, 2, 3, 4, 5}, new int[]{9, 2}, new int[]{3, 4, 5, 6, 7, 8, 9}, new int[]{6});
+        GenerationConfig cfg = greedy(5).build();
+        GenerationResult free = new Generator(counting(), VOCAB, 64, null).generate(prompts, cfg);
+        ScriptedExecutor small = counting();
+        small.maxSequences = 2;
+        small.maxTokens = 3;
+        GenerationResult limited = new Generator(small, VOCAB, 64, null).generate(prompts, cfg);
+        for (int p = 0; p < prompts.size(); p++) {
+            assertArrayEquals(free.sequences().get(p).newIds(), limited.sequences().get(p).newIds(), "prompt " + p);
+        }
+        assertTrue(small.batchSizes.stream().allMatch(n -> n <= 2));
+        assertTrue(small.stepTokens.stream().allMatch(n -> n <= 3));
+    }
+
+    @Test
+    void greedyWithoutProcessorsAsksTheExecutorForTheArgmaxOnly() {
+        ScriptedExecutor ex = counting();
+        int[] ids = new Generator(ex, VOCAB, 64, null).generate(List.<int[]>of(new int[]{2, 3}), greedy(4).build())
+                .sequences().getFirst().newIds();
+        assertArrayEquals(new int[]{10, 15, 14, 11}, ids);
+        assertEquals(List.of(Head.ARGMAX, Head.ARGMAX, Head.ARGMAX), ex.decodeHeads);
+        ScriptedExecutor withPenalty = counting();
+        new Generator(withPenalty, VOCAB, 64, null).generate(List.<int[]>of(new int[]{2, 3}), greedy(4).repetitionPenalty(1.3).build());
+        assertEquals(List.of(Head.LAST, Head.LAST, Head.LAST), withPenalty.decodeHeads, "a processor needs the logits");
     }
 
     @Test
