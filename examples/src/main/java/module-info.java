@@ -5,6 +5,7 @@ module org.modernbert.examples {
     requires info.picocli;
     requires com.fasterxml.jackson.databind;
     requires org.apache.logging.log4j;
+    requires org.apache.logging.log4j.core;
 
     exports org.modernbert.examples.samples;
     opens org.modernbert.examples.cli to info.picocli;

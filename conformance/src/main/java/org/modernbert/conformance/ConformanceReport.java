@@ -188,7 +188,7 @@ public final class ConformanceReport {
         }
         long widened = rows.values().stream().filter(Row::widened).count();
         long info = rows.values().stream().filter(r -> r.result == Result.INFO).count();
-        return outcomes.size() + " checks: " + pass + " passed, " + fail + " failed, " + skip + " skipped; "
+        return outcomes.size() + (outcomes.size() == 1 ? " check: " : " checks: ") + pass + " passed, " + fail + " failed, " + skip + " skipped; "
                 + widened + " rows widened, " + info + " informational. " + (passed() ? "PASS" : "FAIL");
     }
 

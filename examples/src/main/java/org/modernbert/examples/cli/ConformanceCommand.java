@@ -1,47 +1,40 @@
 package org.modernbert.examples.cli;
 
+import org.apache.logging.log4j.Level;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.core.config.Configurator;
 import org.modernbert.api.ModernBertException;
 import org.modernbert.api.backend.BackendOptions;
 import org.modernbert.api.backend.BackendProvider;
-import org.modernbert.api.tensor.WeightFormat;
+import org.modernbert.conformance.ConformanceReport;
 import org.modernbert.conformance.ConformanceRunner;
 import org.modernbert.conformance.ConformanceTarget;
 import org.modernbert.conformance.ReferenceFixtures;
 import org.modernbert.core.backend.BackendRegistry;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
-import java.util.Arrays;
 import java.util.List;
-import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.Callable;
 
 /**
  * {@code modernbert conformance --backend NAME [--quantize q8_0]}: runs the backend conformance kit
- * on an installed backend and prints one row per compared quantity (check, largest error, tolerance,
- * result). Exit code 0 when every check passed, 1 otherwise.
+ * on an installed backend (without {@code --backend}: the one the other commands would pick) and prints
+ * one row per compared quantity (check, largest error, tolerance, result). Exit code 0 when every check
+ * passed, 1 otherwise. With {@code --quantize} the comparisons with the float64 reference use the
+ * kit's quantization tolerances ({@code QuantizedTolerances}), marked as widened in the table.
  */
 @Command(name = "conformance", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Run the backend conformance kit (the checks of BackendConformanceSuite) on an installed backend.",
                 "Prints one row per compared quantity: check, largest error, tolerance, result; exit code 1 on any failure."})
 final class ConformanceCommand implements Callable<Integer> {
-    @Option(names = "--backend", required = true, paramLabel = "NAME", description = "The backend to check (see 'modernbert backends').")
-    String backend;
-
-    @Option(names = "--quantize", paramLabel = "FORMAT",
-            description = "Convert the fixtures' weights to this format while loading (q8_0, bf16, f16, f32); comparisons with the"
-                    + " float64 reference then use the documented quantization tolerances.")
-    String quantize;
-
-    @Option(names = "--threads", paramLabel = "N", description = "Worker threads (0: one per core).")
-    int threads;
-
-    @Option(names = "--device", paramLabel = "ID", description = "Device id (default: the backend's default device).")
-    String device;
+    @Mixin
+    BackendChoice choice;
 
     @Option(names = "--fixtures", split = ",", paramLabel = "NAME",
             description = "Only these fixture models (default: all): tiny-mbd, tiny-mbd-cls, tiny-mbd-bf16, tiny-mbd-f16, tiny-mbd-e2e.")
@@ -58,37 +51,32 @@ final class ConformanceCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        BackendOptions options = BackendOptions.defaults().withThreads(threads).withDevice(device);
-        if (quantize != null) {
-            WeightFormat format = WeightFormat.fromName(quantize);
-            if (format == null) {
-                throw new ModernBertException("unknown weight format '" + quantize + "' for --quantize; known: "
-                        + String.join(", ", Arrays.stream(WeightFormat.values()).map(f -> f.name().toLowerCase(Locale.ROOT)).toList()));
-            }
-            options = options.withQuantize(format);
+        // the kit loads a model per fixture: keep their "loaded ..." lines off stderr
+        Level before = LogManager.getLogger("org.modernbert").getLevel();
+        if (before.isLessSpecificThan(Level.WARN)) {
+            Configurator.setLevel("org.modernbert", Level.WARN);
         }
+        try {
+            return check();
+        } finally {
+            Configurator.setLevel("org.modernbert", before);
+        }
+    }
+
+    private int check() {
+        BackendOptions options = choice.options();
         for (String f : fixtures) {
             if (!ReferenceFixtures.ALL_MODELS.contains(f)) {
                 throw new ModernBertException("no fixture model '" + f + "'; known: " + String.join(", ", ReferenceFixtures.ALL_MODELS));
             }
         }
         // unknown or unavailable: one line naming every installed backend and why
-        BackendProvider provider = BackendRegistry.discover().select(backend);
+        BackendProvider provider = BackendRegistry.discover().select(choice.backend);
         ConformanceTarget target = ConformanceTarget.of(provider, options).withFixtures(Set.copyOf(fixtures)).withChecks(checks);
         PrintWriter out = spec.commandLine().getOut();
-        String previous = System.getProperty("modernbert.log.level");
-        if (previous == null) {
-            System.setProperty("modernbert.log.level", "warn"); // the kit loads a model per fixture: no "loaded ..." lines
-        }
-        try {
-            var report = ConformanceRunner.run(target);
-            report.print(out, verbose);
-            out.flush();
-            return report.passed() ? 0 : 1;
-        } finally {
-            if (previous == null) {
-                System.clearProperty("modernbert.log.level");
-            }
-        }
+        ConformanceReport report = ConformanceRunner.run(target);
+        report.print(out, verbose);
+        out.flush();
+        return report.passed() ? 0 : 1;
     }
 }
