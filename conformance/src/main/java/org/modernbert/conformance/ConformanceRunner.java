@@ -71,7 +71,10 @@ public final class ConformanceRunner {
                     + " on the module path?)");
         }
         for (String problem : listener.problems) {
-            report.outcome("kit", Result.FAIL, problem);
+            // a failure the kit recorded itself (say, no such backend) is not repeated
+            if (report.outcomes().stream().noneMatch(o -> o.result() == Result.FAIL && problem.equals(o.message()))) {
+                report.outcome("kit", Result.FAIL, problem);
+            }
         }
         return report;
     }
@@ -141,7 +144,7 @@ public final class ConformanceRunner {
             if (id.isContainer() && result.getStatus() == TestExecutionResult.Status.FAILED) {
                 String message = result.getThrowable().map(t -> t.getMessage() != null ? t.getMessage() : t.toString())
                         .orElse("failed");
-                problems.add(id.getDisplayName() + ": " + ConformanceReport.firstLine(message));
+                problems.add(ConformanceReport.firstLine(message));
             }
         }
     }

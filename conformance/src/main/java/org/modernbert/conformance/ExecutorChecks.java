@@ -242,9 +242,9 @@ public abstract class ExecutorChecks extends ConformanceKit {
         Measure same = c.consistency("the same tokens after truncate", LOGITS, Tolerance.ACTIVATIONS);
         try (KvCache cache = ex.newCache(40)) {
             float[] original = feed(ex, cache, six).logits();
-            c.expect("every position held inside the window", cache.minTruncateLength() == 0,
+            c.expect("minTruncateLength() is 0 while every position is held", cache.minTruncateLength() == 0,
                     "minTruncateLength() is " + cache.minTruncateLength() + " after " + cache.length()
-                            + " positions, fewer than the sliding window holds");
+                            + " positions, fewer than a sliding window: truncate(n) must work for any n <= length()");
             cache.truncate(cache.length());
             c.expect("truncate to the current length is a no-op", cache.length() == 6, "length " + cache.length() + ", expected 6");
             c.refused("truncate past the end refused", () -> cache.truncate(7));
