@@ -1,6 +1,7 @@
 package org.modernbert.benchmarks;
 
 import org.modernbert.api.backend.BackendOptions;
+import org.modernbert.api.tensor.WeightFormat;
 import org.modernbert.api.backend.Head;
 import org.modernbert.api.backend.ModelExecutor;
 import org.modernbert.api.backend.SequenceInput;
@@ -49,6 +50,10 @@ public class GenerationBenchmark {
     @Param({"0"})
     public int threads;
 
+    /** Weight format: "stored" keeps the checkpoint's, else quantize at load ({@code -p weights=stored,q8_0}). */
+    @Param({"stored"})
+    public String weights;
+
     private CausalLanguageModel model;
     private ModelExecutor executor;
     private int vocab;
@@ -60,7 +65,11 @@ public class GenerationBenchmark {
 
     @Setup(Level.Trial)
     public void load() {
-        model = ModernBert.loadCausalLM(BenchModels.modelDir(), "cpu", BackendOptions.defaults().withThreads(threads));
+        BackendOptions options = BackendOptions.defaults().withThreads(threads);
+        if (!weights.equals("stored")) {
+            options = options.withQuantize(WeightFormat.fromName(weights));
+        }
+        model = ModernBert.loadCausalLM(BenchModels.modelDir(), "cpu", options);
         executor = model.executor();
         vocab = model.config().vocabSize();
         Random random = new Random(7);

@@ -106,20 +106,6 @@ public final class DynamicCache implements AutoCloseable {
             return;
         }
         closed = true;
-        RuntimeException failure = null;
-        for (KvCache c : rows) {
-            try {
-                c.close();
-            } catch (RuntimeException e) {
-                if (failure == null) {
-                    failure = e;
-                } else {
-                    failure.addSuppressed(e);
-                }
-            }
-        }
-        if (failure != null) {
-            throw failure;
-        }
+        KvCache.closeAll(rows);
     }
 }

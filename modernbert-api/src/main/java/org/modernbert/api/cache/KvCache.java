@@ -42,4 +42,29 @@ public interface KvCache extends AutoCloseable {
     /** Frees the cache's memory; using it afterwards is an error; closing twice is harmless. */
     @Override
     void close();
+
+    /**
+     * Closes every cache (null entries skipped), even when one close fails; the first failure is
+     * thrown after the rest, the others attached to it as suppressed.
+     */
+    static void closeAll(Iterable<? extends KvCache> caches) {
+        RuntimeException failure = null;
+        for (KvCache c : caches) {
+            if (c == null) {
+                continue;
+            }
+            try {
+                c.close();
+            } catch (RuntimeException e) {
+                if (failure == null) {
+                    failure = e;
+                } else {
+                    failure.addSuppressed(e);
+                }
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
 }

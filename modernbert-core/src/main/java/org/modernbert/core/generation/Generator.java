@@ -274,25 +274,8 @@ public final class Generator {
 
     /** Closes every cache even when one close fails; the first failure is thrown after the rest. */
     private void closeCaches(List<Seq> all) {
-        RuntimeException failure = null;
         synchronized (executor) {
-            for (Seq s : all) {
-                if (s.cache == null) {
-                    continue;
-                }
-                try {
-                    s.cache.close();
-                } catch (RuntimeException e) {
-                    if (failure == null) {
-                        failure = e;
-                    } else {
-                        failure.addSuppressed(e);
-                    }
-                }
-            }
-        }
-        if (failure != null) {
-            throw failure;
+            KvCache.closeAll(all.stream().map(s -> s.cache).toList());
         }
     }
 

@@ -98,33 +98,31 @@ final class ForwardPass {
         List<KvCache> created = new ArrayList<>();
         boolean ok = false;
         try {
-            for (Plan p : plans) {
-                if (past != null) {
-                    p.cache = past.row(p.row);
-                } else {
-                    // a cache the caller keeps must be able to continue up to the model's context
-                    int maxLength = request.useCache() ? executor.limits().maxCachePositions() : p.realTokens();
-                    p.cache = executor.newCache(CacheSpec.of(maxLength));
-                    created.add(p.cache);
-                }
-                if ((long) p.cache.length() + p.realTokens() > p.cache.maxLength()) {
-                    throw new ModernBertException("row " + p.row + ": " + p.cache.length() + " cached + " + p.realTokens()
-                            + " new positions exceed the cache's maximum of " + p.cache.maxLength());
-                }
-                allocateOutputs(p, request, head);
-            }
             synchronized (executor) {
-                runSteps(plans, request, head);
-            }
-            DynamicCache returned = null;
-            if (request.useCache()) {
-                returned = past != null ? past : newDynamicCache(plans);
                 for (Plan p : plans) {
                     if (past != null) {
-                        past.advance(p.row, p.length, p.end < p.length);
+                        p.cache = past.row(p.row);
+                    } else {
+                        // a cache the caller keeps must be able to continue up to the model's context
+                        int maxLength = request.useCache() ? executor.limits().maxCachePositions() : p.realTokens();
+                        p.cache = executor.newCache(CacheSpec.of(maxLength));
+                        created.add(p.cache);
                     }
+                    if ((long) p.cache.length() + p.realTokens() > p.cache.maxLength()) {
+                        throw new ModernBertException("row " + p.row + ": " + p.cache.length() + " cached + " + p.realTokens()
+                                + " new positions exceed the cache's maximum of " + p.cache.maxLength());
+                    }
+                    allocateOutputs(p, request, head);
+                }
+                runSteps(plans, request, head);
+            }
+            if (past != null) {
+                // the caller's cache now holds these tokens too, as transformers updates it in place
+                for (Plan p : plans) {
+                    past.advance(p.row, p.length, p.end < p.length);
                 }
             }
+            DynamicCache returned = !request.useCache() ? null : past != null ? past : newDynamicCache(plans);
             List<Row> rows = new ArrayList<>(plans.size());
             for (Plan p : plans) {
                 rows.add(new Row(p.logits, p.lastHidden, p.hiddenStates, p.attentions, p.pastLength + p.length, p.start, p.end));
@@ -134,7 +132,7 @@ final class ForwardPass {
         } finally {
             if (!ok || !request.useCache()) {
                 synchronized (executor) {
-                    created.forEach(KvCache::close);
+                    KvCache.closeAll(created);
                 }
             }
         }
