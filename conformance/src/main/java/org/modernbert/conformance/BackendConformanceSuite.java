@@ -345,7 +345,7 @@ public abstract class BackendConformanceSuite extends ExecutorChecks {
                 batch = next;
             }
         } finally {
-            caches.forEach(KvCache::close);
+            KvCache.closeAll(caches);
         }
         return out;
     }

@@ -132,7 +132,7 @@ public abstract class ExecutorChecks extends ConformanceKit {
                         "row " + r + " holds " + caches.get(r).length() + " positions after " + rows.get(r).length + " tokens");
             }
         } finally {
-            caches.forEach(KvCache::close);
+            KvCache.closeAll(caches);
         }
     }
 
@@ -378,7 +378,7 @@ public abstract class ExecutorChecks extends ConformanceKit {
                     .compareChoice("decode step", decodeAll, decode.get(1).argmax());
             checkTopK(c, "TOPK(5)", decodeAll, decode.get(2), 5);
         } finally {
-            caches.forEach(KvCache::close);
+            KvCache.closeAll(caches);
         }
     }
 
@@ -646,7 +646,7 @@ public abstract class ExecutorChecks extends ConformanceKit {
                 List<SequenceOutput> out = ex.step(inputs.subList(0, most));
                 c.expect("a step of maxSequencesPerStep accepted", out.size() == most, out.size() + " outputs for " + most);
             } finally {
-                caches.forEach(KvCache::close);
+                KvCache.closeAll(caches);
             }
         } else {
             c.skip("a step over maxSequencesPerStep refused", "maxSequencesPerStep " + most + " is too large to try");
