@@ -60,9 +60,8 @@ public final class Check {
             }
             return;
         }
-        String message = what + ": " + failure;
-        report.put(new Row(id, what, "-", Double.NaN, null, null, Result.FAIL, message));
-        throw new AssertionFailedError(id + " " + message);
+        report.put(new Row(id, what, "-", Double.NaN, null, null, Result.FAIL, failure));
+        throw new AssertionFailedError(id + " " + what + ": " + failure);
     }
 
     /**
@@ -223,9 +222,10 @@ public final class Check {
         }
 
         private void fail(String where, String problem) {
-            String message = comparison.what() + (where == null || where.isEmpty() ? "" : " (" + where + ")") + ": " + problem;
+            String message = (where == null || where.isEmpty() ? "" : where + ": ") + problem;
             report.put(row(Result.FAIL, message));
-            throw new AssertionFailedError(id + " " + message);
+            throw new AssertionFailedError(id + " " + comparison.what() + (where == null || where.isEmpty() ? "" : " (" + where + ")")
+                    + ": " + problem);
         }
 
         private Row row(Result result, String message) {
