@@ -1,9 +1,11 @@
 /** The ./modernbert command line and sample programs. */
 module org.modernbert.examples {
     requires org.modernbert.core;
+    requires org.modernbert.conformance;
     requires info.picocli;
     requires com.fasterxml.jackson.databind;
     requires org.apache.logging.log4j;
+    requires org.apache.logging.log4j.core;
 
     exports org.modernbert.examples.samples;
     opens org.modernbert.examples.cli to info.picocli;

@@ -1,349 +1,367 @@
 package org.modernbert.conformance;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
-import org.modernbert.api.ModernBertException;
-import org.modernbert.api.backend.Availability;
 import org.modernbert.api.backend.Head;
 import org.modernbert.api.backend.ModelExecutor;
 import org.modernbert.api.backend.SequenceInput;
 import org.modernbert.api.backend.SequenceOutput;
-import org.modernbert.api.model.ForwardRequest;
+import org.modernbert.api.cache.DynamicCache;
 import org.modernbert.api.cache.KvCache;
+import org.modernbert.api.model.AttentionWeights;
 import org.modernbert.api.model.CausalLanguageModel;
 import org.modernbert.api.model.CausalLmOutput;
 import org.modernbert.api.model.ClassifierOutput;
 import org.modernbert.api.model.DecoderModel;
+import org.modernbert.api.model.FloatMatrix;
+import org.modernbert.api.model.ForwardRequest;
 import org.modernbert.api.model.SequenceClassifier;
 import org.modernbert.api.model.TokenBatch;
-import org.modernbert.core.ModernBert;
-import org.modernbert.core.backend.BackendRegistry;
-import org.modernbert.core.sampling.Sampler;
+import org.modernbert.conformance.Check.Measure;
 
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.modernbert.conformance.Comparison.Quantity.ATTENTIONS;
+import static org.modernbert.conformance.Comparison.Quantity.HIDDEN_STATES;
+import static org.modernbert.conformance.Comparison.Quantity.LOGITS;
+import static org.modernbert.conformance.Comparison.Quantity.LOSS;
+import static org.modernbert.conformance.Comparison.Quantity.TOKEN_IDS;
 
 /**
- * The checks every backend must pass, against the reference fixtures. A backend module runs it by
- * extending this class in its tests and naming itself:
+ * The conformance kit: every check a backend must pass, against the reference fixtures. A backend
+ * module runs it by extending this class in its tests and naming itself:
  *
- * <pre>{@code class CpuConformanceTest extends BackendConformanceSuite {
- *     protected String backendName() { return "cpu"; }
+ * <pre>{@code class MyBackendConformanceTest extends BackendConformanceSuite {
+ *     protected String backendName() { return "mine"; }
  * }}</pre>
  *
- * When the backend's probe says it is unavailable here (no device, no runtime), every check is
- * skipped, not failed, with the probe's reason.
+ * Optionally override {@link #options()} (threads, device, quantization), {@link #provider()} (a
+ * provider that is not registered) and the tolerance hook {@link #tolerance}. When the backend's probe
+ * says it is unavailable here (no device, no runtime), every check is skipped with the probe's reason.
+ *
+ * <p>The executor-level checks are inherited from {@link ExecutorChecks}; this class adds the
+ * model-level ones: the model classes ({@code ModernBert.load}, {@code forward(ForwardRequest)},
+ * the classifier) and greedy generation with the cache, against {@code golden.json} and
+ * {@code golden-kwargs.json}. {@code ./modernbert conformance --backend NAME} runs the same checks
+ * outside a build ({@link ConformanceRunner}).
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-public abstract class BackendConformanceSuite {
+public abstract class BackendConformanceSuite extends ExecutorChecks {
 
-    /** The backend under test, as its provider names it. */
-    protected abstract String backendName();
+    // ------------------------------------------------------------------ forward against golden.json
 
-    @BeforeAll
-    void backendMustBeAvailable() {
-        Availability availability = BackendRegistry.discover().probeAll().stream()
-                .filter(p -> p.name().equals(backendName()))
-                .map(BackendRegistry.ProbedProvider::availability)
-                .findFirst()
-                .orElseThrow(() -> new AssertionError("no backend provider named '" + backendName() + "' is installed"));
-        Assumptions.assumeTrue(availability.available(), () -> "backend " + backendName() + " unavailable: " + availability.detail());
-    }
-
-    static List<String> causalModels() {
-        return ReferenceFixtures.CAUSAL_LM_MODELS;
-    }
-
-    private CausalLanguageModel causalLm(String fixture) {
-        return ModernBert.loadCausalLM(ReferenceFixtures.modelDir(fixture), backendName());
-    }
-
-    // ---- forward: logits, hidden states, losses ----
-
-    @ParameterizedTest(name = "{0}")
+    @ParameterizedTest(name = "model.forward[{0}]")
     @MethodSource("causalModels")
-    void forwardMatchesReferenceForEveryRaggedBatch(String fixture) {
-        JsonNode golden = ReferenceFixtures.golden(fixture);
-        try (CausalLanguageModel model = causalLm(fixture)) {
-            int caseIndex = 0;
-            for (JsonNode c : golden.get("forward")) {
-                TokenBatch batch = batch(c.get("input_ids"));
-                List<int[]> labels = rows(c.get("labels"));
-                CausalLmOutput out = model.forward(ForwardRequest.of(batch).withLabels(labels));
-                double lossSum = 0;
-                int targets = 0;
-                for (int r = 0; r < batch.size(); r++) {
-                    String where = fixture + " case " + caseIndex + " row " + r;
-                    Tolerance.ACTIVATIONS.assertClose(where + " logits", c.get("logits").get(r), out.logits().get(r).data());
-                    Tolerance.ACTIVATIONS.assertClose(where + " last_hidden_state", c.get("last_hidden_state").get(r),
-                            out.lastHiddenState().get(r).data());
-                    JsonNode expectedLoss = c.get("loss_per_sequence").get(r);
-                    if (expectedLoss.isNull()) {
-                        assertTrue(Double.isNaN(out.lossPerRow()[r]), where + ": a row without targets has no loss");
-                    } else {
-                        Tolerance.LOSS.assertClose(where + " loss", expectedLoss.asDouble(), out.lossPerRow()[r]);
-                        int n = countTargets(labels.get(r));
-                        lossSum += expectedLoss.asDouble() * n;
-                        targets += n;
+    @DisplayName("model.forward")
+    void forwardMatchesTheReference(String fixture) {
+        Check c = check();
+        Measure logits = c.reference("logits", LOGITS, Tolerance.ACTIVATIONS);
+        Measure hidden = c.reference("last hidden state", HIDDEN_STATES, Tolerance.ACTIVATIONS);
+        Measure loss = c.reference("loss per row", LOSS, Tolerance.LOSS);
+        Measure batchLoss = c.reference("batch loss", LOSS, Tolerance.LOSS);
+        CausalLanguageModel model = causalLm(fixture);
+        int caseIndex = 0;
+        for (JsonNode cs : ReferenceFixtures.golden(fixture).get("forward")) {
+            List<int[]> ids = rows(cs.get("input_ids"));
+            List<int[]> labels = rows(cs.get("labels"));
+            CausalLmOutput out = model.forward(ForwardRequest.ids(ids).withLabels(labels));
+            double lossSum = 0;
+            int targets = 0;
+            for (int r = 0; r < ids.size(); r++) {
+                String where = "case " + caseIndex + " row " + r;
+                logits.compare(where, flat(cs.get("logits").get(r)), out.logits().get(r).data());
+                hidden.compare(where, flat(cs.get("last_hidden_state").get(r)), out.lastHiddenState().get(r).data());
+                JsonNode expected = cs.get("loss_per_sequence").get(r);
+                if (expected.isNull()) {
+                    c.expect("no loss for a row without targets", Double.isNaN(out.lossPerRow()[r]),
+                            where + " has loss " + out.lossPerRow()[r]);
+                } else {
+                    loss.compare(where, expected.asDouble(), out.lossPerRow()[r]);
+                    int n = 0;
+                    for (int t = 1; t < labels.get(r).length; t++) {
+                        n += labels.get(r)[t] == -100 ? 0 : 1;
                     }
-                }
-                // The batch loss is HF's mean over every kept target of every row.
-                Tolerance.LOSS.assertClose(fixture + " case " + caseIndex + " batch loss", lossSum / targets, out.loss());
-                caseIndex++;
-            }
-        }
-    }
-
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("causalModels")
-    void eachRowAloneEqualsTheRowInsideTheBatch(String fixture) {
-        JsonNode golden = ReferenceFixtures.golden(fixture);
-        try (CausalLanguageModel model = causalLm(fixture)) {
-            for (JsonNode c : golden.get("forward")) {
-                List<int[]> rows = rows(c.get("input_ids"));
-                for (int r = 0; r < rows.size(); r++) {
-                    CausalLmOutput alone = model.forward(TokenBatch.of(rows.get(r)));
-                    Tolerance.ACTIVATIONS.assertClose(fixture + " row " + r + " alone", c.get("logits").get(r),
-                            alone.logits().get(0).data());
-                    assertNull(alone.loss(), "no labels, no loss");
+                    lossSum += expected.asDouble() * n;
+                    targets += n;
                 }
             }
+            // the batch loss is HF's mean over every kept target of every row
+            batchLoss.compare("case " + caseIndex, lossSum / targets, out.loss());
+            caseIndex++;
         }
     }
 
     @Test
+    @DisplayName("model.auto")
     void autoModelPicksTheClassFromArchitectures() {
-        try (DecoderModel lm = ModernBert.load(ReferenceFixtures.modelDir("tiny-mbd"), backendName());
-             DecoderModel cls = ModernBert.load(ReferenceFixtures.modelDir(ReferenceFixtures.CLASSIFIER_MODEL), backendName())) {
-            assertInstanceOf(CausalLanguageModel.class, lm);
-            assertInstanceOf(SequenceClassifier.class, cls);
-            assertEquals(backendName(), lm.backendName());
-            JsonNode c = ReferenceFixtures.golden("tiny-mbd").get("forward").get(0);
-            Tolerance.ACTIVATIONS.assertClose("base-model hidden states", c.get("last_hidden_state").get(0),
-                    lm.forwardHidden(batch(c.get("input_ids"))).lastHiddenState().get(0).data());
-        }
+        Check c = check();
+        requireFixture(ReferenceFixtures.CLASSIFIER_MODEL);
+        DecoderModel lm = causalLm(ExecutorChecks.MODEL);
+        c.expect("ModernBertDecoderForCausalLM is a CausalLanguageModel", lm instanceof CausalLanguageModel, lm.getClass().getName());
+        c.expect("ModernBertDecoderForSequenceClassification is a SequenceClassifier",
+                classifier() instanceof SequenceClassifier, classifier().getClass().getName());
+        c.expect("backendName() is the backend's", backendName().equals(lm.backendName()), "backendName() is " + lm.backendName());
+        JsonNode cs = ReferenceFixtures.golden(ExecutorChecks.MODEL).get("forward").get(0);
+        c.reference("base-model hidden states", HIDDEN_STATES, Tolerance.ACTIVATIONS).compare("case 0",
+                flat(cs.get("last_hidden_state").get(0)), lm.forwardHidden(new TokenBatch(rows(cs.get("input_ids"))))
+                        .lastHiddenState().getFirst().data());
     }
-
-    // ---- classification ----
 
     @Test
+    @DisplayName("model.classifier")
     void classifierPoolsAtTheLastTokenOfEachRow() {
+        Check c = check();
         JsonNode golden = ReferenceFixtures.golden(ReferenceFixtures.CLASSIFIER_MODEL).get("forward").get(0);
-        try (SequenceClassifier model = ModernBert.loadSequenceClassifier(
-                ReferenceFixtures.modelDir(ReferenceFixtures.CLASSIFIER_MODEL), backendName())) {
-            TokenBatch batch = batch(golden.get("input_ids"));
-            ClassifierOutput out = model.classify(batch);
-            Tolerance.ACTIVATIONS.assertClose("tiny-mbd-cls pooled logits", golden.get("logits"), out.logits().data());
-            assertEquals("positive", model.config().id2label().get(2));
+        SequenceClassifier model = classifier();
+        TokenBatch batch = new TokenBatch(rows(golden.get("input_ids")));
+        ClassifierOutput out = model.classify(batch);
+        c.reference("pooled logits", LOGITS, Tolerance.ACTIVATIONS).compare("3 rows", flat(golden.get("logits")), out.logits().data());
+        c.expect("id2label from config.json", "positive".equals(model.config().id2label().get(2)),
+                "label 2 is " + model.config().id2label().get(2));
+        // cross-entropy over the golden logits, computed here
+        int[] classes = {0, 2, 1};
+        double expected = 0;
+        for (int r = 0; r < classes.length; r++) {
+            double[] row = flat(golden.get("logits").get(r));
+            double max = Arrays.stream(row).max().orElseThrow();
+            double sum = Arrays.stream(row).map(x -> Math.exp(x - max)).sum();
+            expected += max + Math.log(sum) - row[classes[r]];
+        }
+        c.reference("cross-entropy loss", LOSS, Tolerance.LOSS).compare("3 rows", expected / classes.length,
+                model.classify(batch, classes).loss());
+    }
 
-            // Cross-entropy over the golden logits, computed independently here.
-            int[] classes = {0, 2, 1};
-            double expected = 0;
-            for (int r = 0; r < 3; r++) {
-                JsonNode row = golden.get("logits").get(r);
-                double max = Double.NEGATIVE_INFINITY;
-                for (JsonNode v : row) {
-                    max = Math.max(max, v.asDouble());
+    // ------------------------------------------------------------------ forward(**kwargs) against golden-kwargs.json
+
+    @Test
+    @DisplayName("model.padded")
+    void paddedBatchWithAttentionMask() {
+        Check c = check();
+        JsonNode g = ReferenceFixtures.goldenKwargs().get("padded");
+        List<int[]> mask = rows(g.get("attention_mask"));
+        CausalLmOutput out = causalLm(ExecutorChecks.MODEL).forward(ForwardRequest.ids(rows(g.get("input_ids"))).withAttentionMask(mask));
+        Measure logits = c.reference("logits at real tokens", LOGITS, Tolerance.ACTIVATIONS);
+        for (int r = 0; r < mask.size(); r++) {
+            FloatMatrix rowLogits = out.logits().get(r);
+            c.expect("one logit row per padded position", rowLogits.rows() == mask.get(r).length,
+                    "row " + r + " has " + rowLogits.rows() + " logit rows for " + mask.get(r).length + " positions");
+            for (int t = 0; t < mask.get(r).length; t++) {
+                JsonNode expected = g.get("logits").get(r).get(t);
+                if (!expected.isNull()) {
+                    logits.compare("row " + r + " position " + t, flat(expected), rowLogits.row(t));
                 }
-                double sum = 0;
-                for (JsonNode v : row) {
-                    sum += Math.exp(v.asDouble() - max);
-                }
-                expected += max + Math.log(sum) - row.get(classes[r]).asDouble();
             }
-            Tolerance.LOSS.assertClose("tiny-mbd-cls cross-entropy", expected / 3, model.classify(batch, classes).loss());
         }
     }
 
-    // ---- generation with the KV cache ----
+    @Test
+    @DisplayName("model.position-ids")
+    void explicitPositionIds() {
+        JsonNode g = ReferenceFixtures.goldenKwargs().get("position_ids");
+        CausalLmOutput out = causalLm(ExecutorChecks.MODEL).forward(ForwardRequest.ids(rows(g.get("input_ids")))
+                .withPositionIds(rows(g.get("position_ids"))));
+        check().reference("logits", LOGITS, Tolerance.ACTIVATIONS).compare("positions " + g.get("position_ids").get(0),
+                flat(g.get("logits").get(0)), out.logits().getFirst().data());
+    }
 
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("causalModels")
-    void greedyWithCacheReproducesReferenceOneSequenceAtATime(String fixture) {
-        JsonNode golden = ReferenceFixtures.golden(fixture);
-        try (CausalLanguageModel model = causalLm(fixture)) {
-            for (JsonNode g : golden.get("generate_greedy")) {
-                int[] prompt = ints(g.get("prompt_ids"));
-                int[] expected = ints(g.get("new_ids"));
-                int[][] got = greedy(model.executor(), List.of(prompt), expected.length);
-                assertArrayEquals(expected, got[0], fixture + " greedy continuation of " + Arrays.toString(prompt));
-            }
+    @Test
+    @DisplayName("model.inputs-embeds")
+    void inputsEmbedsInsteadOfIds() {
+        JsonNode g = ReferenceFixtures.goldenKwargs().get("inputs_embeds");
+        JsonNode rows = g.get("inputs_embeds").get(0);
+        double[] values = flat(rows);
+        float[] data = new float[values.length];
+        for (int i = 0; i < data.length; i++) {
+            data[i] = (float) values[i];
+        }
+        FloatMatrix embeds = new FloatMatrix(rows.size(), values.length / rows.size(), data);
+        CausalLmOutput out = causalLm(ExecutorChecks.MODEL).forward(ForwardRequest.embeds(List.of(embeds)));
+        check().reference("logits", LOGITS, Tolerance.ACTIVATIONS).compare(rows.size() + " vectors", flat(g.get("logits").get(0)),
+                out.logits().getFirst().data());
+    }
+
+    @Test
+    @DisplayName("model.outputs")
+    void hiddenStatesAndAttentions() {
+        Check c = check();
+        JsonNode g = ReferenceFixtures.goldenKwargs().get("outputs");
+        CausalLanguageModel model = causalLm(ExecutorChecks.MODEL);
+        int layers = model.config().numHiddenLayers();
+        int heads = model.config().numAttentionHeads();
+        int n = g.get("input_ids").get(0).size();
+        CausalLmOutput out = model.forward(ForwardRequest.ids(rows(g.get("input_ids"))).withOutputHiddenStates(true)
+                .withOutputAttentions(true));
+        c.reference("logits", LOGITS, Tolerance.ACTIVATIONS).compare("", flat(g.get("logits").get(0)), out.logits().getFirst().data());
+        c.expect("hidden_states has layers + 1 entries", out.hiddenStates() != null && out.hiddenStates().size() == layers + 1,
+                (out.hiddenStates() == null ? "none" : out.hiddenStates().size()) + " entries");
+        c.expect("attentions has one entry per layer", out.attentions() != null && out.attentions().size() == layers,
+                (out.attentions() == null ? "none" : out.attentions().size()) + " entries");
+        Measure hidden = c.reference("hidden states", HIDDEN_STATES, Tolerance.ACTIVATIONS);
+        for (int l = 0; l <= layers; l++) {
+            // the fixture holds one row without the batch dimension: [layers + 1][T][hidden]
+            hidden.compare("entry " + l, flat(g.get("hidden_states").get(l)), out.hiddenStates().get(l).getFirst().data());
+        }
+        Measure probs = c.reference("attention probabilities", ATTENTIONS, Tolerance.PROBABILITIES);
+        for (int l = 0; l < layers; l++) {
+            AttentionWeights a = out.attentions().get(l).getFirst();
+            c.expect("attention shape [heads][T][T]", a.heads() == heads && a.queries() == n && a.keys() == n,
+                    "layer " + l + " is " + a.heads() + "x" + a.queries() + "x" + a.keys());
+            probs.compare("layer " + l, flat(g.get("attentions").get(l)), a.data());
         }
     }
 
-    @ParameterizedTest(name = "{0}")
+    @Test
+    @DisplayName("model.continuation")
+    void pastKeyValuesContinueTheSequence() {
+        Check c = check();
+        JsonNode g = ReferenceFixtures.goldenKwargs().get("continuation");
+        CausalLanguageModel model = causalLm(ExecutorChecks.MODEL);
+        CausalLmOutput first = model.forward(ForwardRequest.ids(rows(g.get("prefix_ids"))).withUseCache(true));
+        try (DynamicCache past = first.pastKeyValues()) {
+            c.expect("use_cache returns past_key_values", past != null, "pastKeyValues is null");
+            CausalLmOutput next = model.forward(ForwardRequest.ids(rows(g.get("next_ids"))).withPastKeyValues(past));
+            c.reference("logits of the continuation", LOGITS, Tolerance.ACTIVATIONS).compare("",
+                    flat(g.get("next_logits").get(0)), next.logits().getFirst().data());
+        }
+    }
+
+    // ------------------------------------------------------------------ greedy generation with the cache
+
+    @ParameterizedTest(name = "model.greedy[{0}]")
     @MethodSource("causalModels")
-    void greedyWithCacheReproducesReferenceBatched(String fixture) {
-        JsonNode golden = ReferenceFixtures.golden(fixture);
+    @DisplayName("model.greedy")
+    void greedyWithTheCacheOneSequenceAtATime(String fixture) {
+        Check c = check();
+        ModelExecutor ex = causalLm(fixture).executor();
+        Measure reference = c.reference("ids", TOKEN_IDS, Tolerance.EXACT);
+        Measure self = c.consistency("ids vs uncached argmax", LOGITS, Tolerance.ACTIVATIONS);
+        for (JsonNode g : ReferenceFixtures.golden(fixture).get("generate_greedy")) {
+            int[] prompt = ints(g.get("prompt_ids"));
+            int[] expected = ints(g.get("new_ids"));
+            int[] got = greedy(ex, List.of(prompt), new int[]{expected.length}, Head.LAST)[0];
+            reference.compareIds("prompt of " + prompt.length + " tokens", expected, got);
+            checkAgainstUncached(self, ex, prompt, got);
+        }
+    }
+
+    @ParameterizedTest(name = "model.greedy-batched[{0}]")
+    @MethodSource("causalModels")
+    @DisplayName("model.greedy-batched")
+    void greedyWithTheCacheBatched(String fixture) {
+        Check c = check();
+        ModelExecutor ex = causalLm(fixture).executor();
         List<int[]> prompts = new ArrayList<>();
         List<int[]> expected = new ArrayList<>();
-        for (JsonNode g : golden.get("generate_greedy")) {
+        for (JsonNode g : ReferenceFixtures.golden(fixture).get("generate_greedy")) {
             prompts.add(ints(g.get("prompt_ids")));
             expected.add(ints(g.get("new_ids")));
         }
         int[] steps = expected.stream().mapToInt(e -> e.length).toArray();
-        assertTrue(Arrays.stream(steps).distinct().count() > 1, "the fixture's prompts should finish at different steps");
-        try (CausalLanguageModel model = causalLm(fixture)) {
-            int[][] got = greedy(model.executor(), prompts, steps);
-            for (int i = 0; i < prompts.size(); i++) {
-                assertArrayEquals(expected.get(i), got[i], fixture + " batched greedy (finished ones drop out), prompt " + i);
-            }
+        int[][] got = greedy(ex, prompts, steps, Head.ARGMAX);
+        Measure reference = c.reference("ids (ARGMAX head, finished sequences drop out)", TOKEN_IDS, Tolerance.EXACT);
+        Measure self = c.consistency("ids vs uncached argmax", LOGITS, Tolerance.ACTIVATIONS);
+        for (int i = 0; i < prompts.size(); i++) {
+            reference.compareIds("prompt " + i, expected.get(i), got[i]);
+            checkAgainstUncached(self, ex, prompts.get(i), got[i]);
         }
     }
 
     @Test
-    void fullVocabularyModelReproducesReferenceGreedy() {
-        JsonNode golden = ReferenceFixtures.golden(ReferenceFixtures.END_TO_END_MODEL);
-        try (CausalLanguageModel model = causalLm(ReferenceFixtures.END_TO_END_MODEL)) {
-            for (JsonNode g : golden) {
-                int[] expected = ints(g.get("new_ids"));
-                int[][] got = greedy(model.executor(), List.of(ints(g.get("prompt_ids"))), expected.length);
-                assertArrayEquals(expected, got[0], "tiny-mbd-e2e greedy for \"" + g.get("text").asText() + "\"");
-            }
-        }
-    }
-
-    @Test
-    void clearedCacheGivesTheSameContinuation() {
-        JsonNode g = ReferenceFixtures.golden("tiny-mbd").get("generate_greedy").get(0);
-        try (CausalLanguageModel model = causalLm("tiny-mbd")) {
-            ModelExecutor executor = model.executor();
+    @DisplayName("model.greedy-e2e")
+    void fullVocabularyModelGreedy() {
+        Check c = check();
+        ModelExecutor ex = causalLm(ReferenceFixtures.END_TO_END_MODEL).executor();
+        Measure reference = c.reference("ids", TOKEN_IDS, Tolerance.EXACT);
+        Measure self = c.consistency("ids vs uncached argmax", LOGITS, Tolerance.ACTIVATIONS);
+        for (JsonNode g : ReferenceFixtures.golden(ReferenceFixtures.END_TO_END_MODEL)) {
             int[] prompt = ints(g.get("prompt_ids"));
-            try (KvCache cache = executor.newCache(prompt.length + 4)) {
-                float[] first = executor.step(List.of(SequenceInput.tokens(cache, prompt))).getFirst().logits();
-                assertEquals(prompt.length, cache.length());
-                cache.clear();
-                assertEquals(0, cache.length());
-                float[] again = executor.step(List.of(SequenceInput.tokens(cache, prompt))).getFirst().logits();
-                assertArrayEquals(first, again, 0f, "same prompt after clear()");
-            }
+            int[] expected = ints(g.get("new_ids"));
+            int[] got = greedy(ex, List.of(prompt), new int[]{expected.length}, Head.LAST)[0];
+            reference.compareIds("\"" + g.get("text").asText() + "\"", expected, got);
+            checkAgainstUncached(self, ex, prompt, got);
         }
-    }
-
-    // ---- bad input never reaches the kernels ----
-
-    @Test
-    void tokenIdOutsideTheVocabularyIsRejectedWithItsPosition() {
-        try (CausalLanguageModel model = causalLm("tiny-mbd")) {
-            ModernBertException e = assertThrows(ModernBertException.class,
-                    () -> model.forward(TokenBatch.of(new int[]{5, 6}, new int[]{7, 512, 8})));
-            assertTrue(e.getMessage().contains("512") && e.getMessage().contains("row 1") && e.getMessage().contains("position 1"),
-                    e.getMessage());
-        }
-    }
-
-    @Test
-    void rowLongerThanMaxPositionEmbeddingsIsRejected() {
-        try (CausalLanguageModel model = causalLm("tiny-mbd")) {
-            int[] tooLong = new int[model.config().maxPositionEmbeddings() + 1];
-            Arrays.fill(tooLong, 7);
-            ModernBertException e = assertThrows(ModernBertException.class, () -> model.forward(TokenBatch.of(tooLong)));
-            assertTrue(e.getMessage().contains("max_position_embeddings") && e.getMessage().contains("513"), e.getMessage());
-        }
-    }
-
-    @Test
-    void cacheRefusesToGrowPastItsMaximum() {
-        try (CausalLanguageModel model = causalLm("tiny-mbd");
-             KvCache cache = model.executor().newCache(3)) {
-            ModelExecutor executor = model.executor();
-            executor.step(List.of(SequenceInput.tokens(cache, 4, 5, 6).withHead(Head.NONE)));
-            assertThrows(ModernBertException.class, () -> executor.step(List.of(SequenceInput.tokens(cache, 7))));
-        }
-    }
-
-    // ---- helpers ----
-
-    /** Greedy decoding of one or more prompts for the same number of steps. */
-    static int[][] greedy(ModelExecutor executor, List<int[]> prompts, int steps) {
-        int[] counts = new int[prompts.size()];
-        Arrays.fill(counts, steps);
-        return greedy(executor, prompts, counts);
     }
 
     /**
-     * Greedy decoding with per-sequence caches: the ragged prompts are prefilled in one step, then
-     * every unfinished sequence advances one token per step; a sequence that has its
-     * {@code steps[i]} tokens drops out of the next steps.
+     * Each token the cached loop chose must be the argmax of the logits one uncached forward of the
+     * prompt and the tokens before it gives (teacher forcing: one step over the whole sequence), up to
+     * a near-tie within the tolerance.
      */
-    static int[][] greedy(ModelExecutor executor, List<int[]> prompts, int[] steps) {
-        int n = prompts.size();
-        int[][] out = new int[n][];
+    private static void checkAgainstUncached(Measure m, ModelExecutor ex, int[] prompt, int[] generated) {
+        int vocab = ex.weights().head().outputs();
+        int[] sequence = concat(prompt, slice(generated, 0, generated.length - 1));
+        float[] logits = fresh(ex, sequence).logits();
+        for (int i = 0; i < generated.length; i++) {
+            int row = prompt.length - 1 + i;
+            m.compareChoice("step " + i + " after a prompt of " + prompt.length,
+                    Arrays.copyOfRange(logits, row * vocab, (row + 1) * vocab), generated[i]);
+        }
+    }
+
+    /**
+     * Greedy decoding with one cache per prompt: the ragged prompts are prefilled in one step, then
+     * every unfinished sequence takes one token per step; a sequence drops out after its
+     * {@code steps[i]} tokens. {@code head} is {@link Head#LAST} (the argmax is taken here) or
+     * {@link Head#ARGMAX} (the backend takes it).
+     */
+    static int[][] greedy(ModelExecutor executor, List<int[]> prompts, int[] steps, Head head) {
+        int[][] out = new int[prompts.size()][];
         List<KvCache> caches = new ArrayList<>();
         try {
             List<SequenceInput> batch = new ArrayList<>();
             List<Integer> active = new ArrayList<>();
-            for (int i = 0; i < n; i++) {
-                out[i] = new int[steps[i]];
+            // prompts over one step's token budget are prefilled one by one, all but their last token
+            boolean fits = prompts.stream().mapToInt(p -> p.length).sum() <= executor.limits().maxTokensPerStep();
+            for (int i = 0; i < prompts.size(); i++) {
                 KvCache cache = executor.newCache(prompts.get(i).length + steps[i]);
                 caches.add(cache);
-                batch.add(SequenceInput.tokens(cache, prompts.get(i)));
+                out[i] = new int[steps[i]];
+                int[] prompt = prompts.get(i);
+                int keep = fits ? prompt.length : 1;
+                prefill(executor, cache, slice(prompt, 0, prompt.length - keep));
+                batch.add(SequenceInput.tokens(cache, slice(prompt, prompt.length - keep, prompt.length)).withHead(head));
                 active.add(i);
             }
-            int[] produced = new int[n];
+            int[] produced = new int[prompts.size()];
             while (!active.isEmpty()) {
                 List<SequenceOutput> result = executor.step(batch);
                 List<SequenceInput> next = new ArrayList<>();
                 List<Integer> stillActive = new ArrayList<>();
                 for (int j = 0; j < active.size(); j++) {
                     int i = active.get(j);
-                    int token = Sampler.argmax(result.get(j).logits());
+                    SequenceOutput o = result.get(j);
+                    int token = head instanceof Head.Argmax ? o.argmax() : Check.argmax(o.logits());
                     out[i][produced[i]++] = token;
                     if (produced[i] < steps[i]) {
                         stillActive.add(i);
-                        next.add(SequenceInput.tokens(caches.get(i), token));
+                        next.add(SequenceInput.tokens(caches.get(i), token).withHead(head));
                     }
                 }
                 active = stillActive;
                 batch = next;
             }
         } finally {
-            caches.forEach(KvCache::close);
+            KvCache.closeAll(caches);
         }
         return out;
     }
 
+    // ------------------------------------------------------------------ input errors at the model level
 
-    static TokenBatch batch(JsonNode rows) {
-        return new TokenBatch(rows(rows));
-    }
-
-    static List<int[]> rows(JsonNode rows) {
-        List<int[]> out = new ArrayList<>();
-        for (JsonNode r : rows) {
-            out.add(ints(r));
-        }
-        return out;
-    }
-
-    static int[] ints(JsonNode array) {
-        int[] out = new int[array.size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = array.get(i).asInt();
-        }
-        return out;
-    }
-
-    private static int countTargets(int[] labels) {
-        int n = 0;
-        for (int t = 1; t < labels.length; t++) {
-            if (labels[t] != -100) {
-                n++;
-            }
-        }
-        return n;
+    @Test
+    @DisplayName("model.errors")
+    void badInputIsRejectedByTheModel() {
+        Check c = check();
+        CausalLanguageModel model = causalLm(ExecutorChecks.MODEL);
+        c.refused("token id outside the vocabulary, with its row and position",
+                () -> model.forward(TokenBatch.of(new int[]{5, 6}, new int[]{7, 512, 8})), "512", "row 1", "position 1");
+        int[] tooLong = new int[model.config().maxPositionEmbeddings() + 1];
+        Arrays.fill(tooLong, 7);
+        c.refused("a row longer than max_position_embeddings", () -> model.forward(TokenBatch.of(tooLong)),
+                "max_position_embeddings", "513");
     }
 }

@@ -27,6 +27,8 @@ public final class ReferenceFixtures {
     public static final List<String> CAUSAL_LM_MODELS = List.of("tiny-mbd", "tiny-mbd-bf16", "tiny-mbd-f16");
     public static final String CLASSIFIER_MODEL = "tiny-mbd-cls";
     public static final String END_TO_END_MODEL = "tiny-mbd-e2e";
+    /** Every fixture model, F32 ones first. */
+    public static final List<String> ALL_MODELS = List.of("tiny-mbd", "tiny-mbd-cls", "tiny-mbd-bf16", "tiny-mbd-f16", "tiny-mbd-e2e");
 
     private static final Map<String, String[]> FILES = Map.of(
             "tiny-mbd", new String[]{"config.json", "model.safetensors", "golden.json.gz", "golden-kwargs.json.gz"},
@@ -37,6 +39,7 @@ public final class ReferenceFixtures {
                     "tokenizer.json", "tokenizer_config.json"});
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Map<String, Path> EXTRACTED = new ConcurrentHashMap<>();
+    private static final Map<String, JsonNode> PARSED = new ConcurrentHashMap<>();
 
     private ReferenceFixtures() {
     }
@@ -56,7 +59,7 @@ public final class ReferenceFixtures {
                 new String[]{"tokenizer.json", "tokenizer_config.json", "cases.jsonl"}));
     }
 
-    /** The golden outputs of a fixture model, parsed. */
+    /** The golden outputs of a fixture model, parsed (once; callers must not modify the tree). */
     public static JsonNode golden(String name) {
         return read(name, "golden");
     }
@@ -71,6 +74,10 @@ public final class ReferenceFixtures {
     }
 
     private static JsonNode read(String name, String file) {
+        return PARSED.computeIfAbsent(name + "/" + file, k -> parse(name, file));
+    }
+
+    private static JsonNode parse(String name, String file) {
         Path dir = modelDir(name);
         Path gz = dir.resolve(file + ".json.gz");
         try {

@@ -14,7 +14,7 @@ import java.io.UncheckedIOException;
 @Command(name = "modernbert", mixinStandardHelpOptions = true, version = "modernbert-java 0.1.0",
         description = "Run ModernBERT decoder checkpoints (Hugging Face layout) on a pluggable backend.",
         subcommands = {BackendsCommand.class, ForwardCommand.class, TokenizeCommand.class, GenerateCommand.class,
-                ClassifyCommand.class})
+                ClassifyCommand.class, ConformanceCommand.class})
 public final class ModernBertCli {
     public static void main(String[] args) {
         System.exit(run(args));
