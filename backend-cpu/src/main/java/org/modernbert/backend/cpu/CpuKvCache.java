@@ -192,7 +192,9 @@ final class CpuKvCache implements KvCache {
 
     /** The slot of {@code position} in a layer's arrays. */
     int slot(int layer, int position) {
-        return position % slots[layer];
+        int n = slots[layer];
+        // full-attention layers never wrap: no division in the attention loops for them
+        return position < n ? position : position % n;
     }
 
     void advance(int tokens) {
