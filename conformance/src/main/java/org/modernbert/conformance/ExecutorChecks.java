@@ -301,6 +301,20 @@ public abstract class ExecutorChecks extends ConformanceKit {
                 c.skip("truncate below minTruncateLength() refused", "the cache holds every position (minTruncateLength() is 0)");
             }
         }
+        // a second truncate cannot go further back than the first could: the slots of the positions the
+        // first one removed have already overwritten older ones
+        Measure twice = c.consistency("re-fed after a second truncate was refused", LOGITS, Tolerance.ACTIVATIONS);
+        try (KvCache cache = ex.newCache(new CacheSpec(2 * n, rollback))) {
+            prefill(ex, cache, seq);
+            cache.truncate(n - rollback);
+            int second = cache.minTruncateLength();
+            c.expect("a truncate does not move minTruncateLength() back", second >= n - rollback,
+                    "after truncating " + n + " positions to " + (n - rollback) + ", minTruncateLength() is " + second
+                            + ", but the ring no longer holds the positions before " + (n - rollback));
+            c.refused("a second truncate further back refused", () -> cache.truncate(n - rollback - 1));
+            float[] refed = feed(ex, cache, slice(seq, n - rollback, n)).logits();
+            twice.compare("positions " + (n - rollback) + ".." + (n - 1), fresh(ex, seq).logitRows(n - rollback, n, v), refed);
+        }
         // without rollback, a sliding cache past its window still continues, and says how far back it can go
         try (KvCache cache = ex.newCache(CacheSpec.of(2 * n))) {
             prefill(ex, cache, seq);

@@ -82,6 +82,22 @@ enum BrokenBackends {
         }
     }),
 
+    /**
+     * How far back a truncate may go is counted from the current length, so a second truncate reaches
+     * ring slots that the positions removed by the first had already overwritten.
+     */
+    TRUNCATE_LIMIT_FROM_THE_CURRENT_LENGTH(Set.of("executor.rollback"), w -> new ExampleExecutor(w) {
+        @Override
+        protected ExampleKvCache createCache(CacheSpec spec) {
+            return new ExampleKvCache(super.createCache(spec)) {
+                @Override
+                public int minTruncateLength() {
+                    return super.minTruncateLength() == 0 ? 0 : Math.max(0, length() - spec.rollback());
+                }
+            };
+        }
+    }),
+
     /** Sliding layers keep only the window, not window + rollback, yet truncate as if they had the rollback. */
     ROLLBACK_IGNORED(Set.of("executor.rollback"), w -> new ExampleExecutor(w) {
         @Override

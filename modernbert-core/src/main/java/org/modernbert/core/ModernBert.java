@@ -1,6 +1,7 @@
 package org.modernbert.core;
 
 import org.modernbert.api.ModernBertException;
+import org.modernbert.api.backend.Availability;
 import org.modernbert.api.backend.Backend;
 import org.modernbert.api.backend.BackendOptions;
 import org.modernbert.api.backend.BackendProvider;
@@ -76,6 +77,11 @@ public final class ModernBert {
      * the conformance kit.
      */
     public static DecoderModel load(Path folder, BackendProvider provider, BackendOptions options) {
+        Availability availability = provider.probe();
+        if (availability == null || !availability.available()) {
+            throw new ModernBertException("backend '" + provider.name() + "' is not available: "
+                    + (availability == null ? "its probe returned nothing" : availability.detail()));
+        }
         return open(folder, provider, options, true, null);
     }
 

@@ -27,6 +27,8 @@ final class CpuKvCache implements KvCache {
     private float[][] keys;
     private float[][] values;
     private int length;
+    /** The longest length reached since the cache was last emptied: the ring's slots hold positions up to it. */
+    private int highWater;
     private boolean closed;
 
     CpuKvCache(CpuModelExecutor owner, CacheSpec spec, int hidden, boolean[] sliding, int window) {
@@ -59,6 +61,7 @@ final class CpuKvCache implements KvCache {
             values[l] = source.values[l].clone();
         }
         this.length = source.length;
+        this.highWater = source.highWater;
     }
 
     static int[] slotsPerLayer(CacheSpec spec, boolean[] sliding, int window) {
@@ -86,6 +89,7 @@ final class CpuKvCache implements KvCache {
 
     @Override
     public int maxLength() {
+        checkOpen();
         return spec.maxLength();
     }
 
@@ -123,13 +127,12 @@ final class CpuKvCache implements KvCache {
     @Override
     public int minTruncateLength() {
         checkOpen();
-        int held = Integer.MAX_VALUE;
-        for (int s : slots) {
-            held = Math.min(held, s);
-        }
-        // a ring of s slots holds positions [length - s, length) (all of them while length <= s);
-        // attention at the new end needs the last window of them: newLength - window >= length - s
-        return held >= spec.maxLength() || length <= held ? 0 : Math.max(0, length - (held - window));
+        int held = minSlots();
+        // a ring of s slots holds positions [highWater - s, highWater) of everything written since it
+        // was emptied (all of them while highWater <= s); attention at a new end L needs the window
+        // before it: L - window >= highWater - s. Using the current length instead would let a
+        // second truncate reach slots that later positions already overwrote.
+        return held >= spec.maxLength() || highWater <= held ? 0 : Math.max(0, highWater - (held - window));
     }
 
     @Override
@@ -145,6 +148,9 @@ final class CpuKvCache implements KvCache {
                     + minTruncateLength() + " at the earliest; create the cache with a larger CacheSpec.rollback");
         }
         length = newLength;
+        if (newLength == 0) {
+            highWater = 0;
+        }
     }
 
     private int minSlots() {
@@ -159,6 +165,7 @@ final class CpuKvCache implements KvCache {
     public void clear() {
         checkOpen();
         length = 0;
+        highWater = 0;
     }
 
     @Override
@@ -199,6 +206,7 @@ final class CpuKvCache implements KvCache {
 
     void advance(int tokens) {
         length += tokens;
+        highWater = Math.max(highWater, length);
     }
 
     private void checkOpen() {

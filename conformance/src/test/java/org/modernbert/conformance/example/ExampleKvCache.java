@@ -20,6 +20,8 @@ public class ExampleKvCache implements KvCache {
     private double[][] keys;
     private double[][] values;
     private int length;
+    /** The longest length since the cache was last emptied: ring slots hold positions up to it. */
+    private int highWater;
     private boolean closed;
 
     /** @param slots per layer: how many positions it keeps */
@@ -50,6 +52,7 @@ public class ExampleKvCache implements KvCache {
             values[l] = source.values[l].clone();
         }
         this.length = source.length;
+        this.highWater = source.highWater;
     }
 
     @Override
@@ -79,10 +82,11 @@ public class ExampleKvCache implements KvCache {
     }
 
     /**
-     * 0 while every layer still holds every position; after that, the contract's
-     * {@code length - rollback}: the oldest position a sliding layer still holds is
-     * {@code length - (window + rollback)}, and a token appended after truncating needs the
-     * {@code window} positions before it.
+     * 0 while every layer still holds every position written since the cache was emptied; after
+     * that, the contract's {@code highWater - rollback}: the ring's oldest intact position is
+     * {@code highWater - (window + rollback)}, and a token appended after truncating needs the
+     * {@code window} positions before it. (The current length would be wrong after a first
+     * truncate: the slots of the positions it removed still overwrite older ones.)
      */
     @Override
     public int minTruncateLength() {
@@ -91,7 +95,7 @@ public class ExampleKvCache implements KvCache {
         for (int s : slots) {
             fewest = Math.min(fewest, s);
         }
-        return length <= fewest ? 0 : length - spec.rollback();
+        return highWater <= fewest ? 0 : highWater - spec.rollback();
     }
 
     @Override
@@ -108,6 +112,9 @@ public class ExampleKvCache implements KvCache {
         }
         // the slots past newLength keep stale numbers; the next tokens overwrite them before anything reads them
         length = newLength;
+        if (newLength == 0) {
+            highWater = 0;
+        }
     }
 
     @Override
@@ -154,6 +161,7 @@ public class ExampleKvCache implements KvCache {
 
     void advance(int tokens) {
         length += tokens;
+        highWater = Math.max(highWater, length);
     }
 
     void checkOpen() {

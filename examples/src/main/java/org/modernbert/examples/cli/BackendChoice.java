@@ -15,7 +15,7 @@ final class BackendChoice {
     @Option(names = "--device", description = "Device id of the backend (see 'modernbert backends'; default: its first device).")
     String device;
 
-    @Option(names = "--threads", description = "Worker threads for CPU backends (default: one per core).")
+    @Option(names = "--threads", description = "Worker threads for CPU backends (default, or 0: one per core).")
     Integer threads;
 
     @Option(names = "--quantize", paramLabel = "FORMAT",
@@ -25,8 +25,8 @@ final class BackendChoice {
     BackendOptions options() {
         BackendOptions o = BackendOptions.defaults().withDevice(device);
         if (threads != null) {
-            if (threads < 1) {
-                throw new ModernBertException("--threads must be at least 1, got " + threads);
+            if (threads < 0) {
+                throw new ModernBertException("--threads must be 0 (one per core) or more, got " + threads);
             }
             o = o.withThreads(threads);
         }

@@ -44,6 +44,8 @@ final class ForwardCommand implements Callable<Integer> {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Set<String> FIELDS = Set.of("input_ids", "inputs_embeds", "attention_mask", "position_ids", "labels",
             "past_key_values", "use_cache", "output_hidden_states", "output_attentions");
+    /** What builds a cache: its outputs are not written, so nothing else is taken. */
+    private static final Set<String> PAST_FIELDS = Set.of("input_ids", "inputs_embeds", "attention_mask", "position_ids");
 
     @Option(names = "--model", required = true, description = "Model folder (config.json, model.safetensors, ...).")
     Path model;
@@ -72,6 +74,9 @@ final class ForwardCommand implements Callable<Integer> {
                     }
                 } else {
                     out = lm.forward(request);
+                    if (out.pastKeyValues() != null) {
+                        out.pastKeyValues().close(); // use_cache: a file cannot hold the cache
+                    }
                 }
                 JsonFiles.writeJsonObject(output, g -> {
                     writeMatrices(g, "logits", out.logits());
@@ -109,6 +114,9 @@ final class ForwardCommand implements Callable<Integer> {
                     }
                 } else {
                     out = m.forwardHidden(request);
+                    if (out.pastKeyValues() != null) {
+                        out.pastKeyValues().close();
+                    }
                 }
                 JsonFiles.writeJsonObject(output, g -> {
                     writeMatrices(g, "last_hidden_state", out.lastHiddenState());
@@ -146,16 +154,15 @@ final class ForwardCommand implements Callable<Integer> {
         if (!in.isObject()) {
             throw new ModernBertException(input + ": \"" + prefix.replace(".", "") + "\" must be an object like {\"input_ids\": [[...]]}");
         }
+        Set<String> allowed = prefix.isEmpty() ? FIELDS : PAST_FIELDS;
         in.fieldNames().forEachRemaining(f -> {
-            if (!FIELDS.contains(f)) {
-                throw new ModernBertException(input + ": unknown field \"" + prefix + f + "\"; expected some of " + FIELDS);
+            if (!allowed.contains(f)) {
+                throw new ModernBertException(input + ": " + (FIELDS.contains(f) ? "" : "unknown ") + "field \"" + prefix + f
+                        + "\" is not taken here; expected some of " + allowed);
             }
         });
         if (in.has("input_ids") == in.has("inputs_embeds")) {
             throw new ModernBertException(input + ": give exactly one of \"" + prefix + "input_ids\" and \"" + prefix + "inputs_embeds\"");
-        }
-        if (!prefix.isEmpty() && in.has("past_key_values")) {
-            throw new ModernBertException(input + ": \"" + prefix + "past_key_values\" cannot be nested");
         }
         ForwardRequest r = in.has("input_ids") ? ForwardRequest.ids(intRows(in.get("input_ids"), prefix + "input_ids"))
                 : ForwardRequest.embeds(embeddings(in.get("inputs_embeds"), prefix + "inputs_embeds"));

@@ -31,8 +31,10 @@ public interface KvCache extends AutoCloseable {
     void truncate(int newLength);
 
     /**
-     * The shortest length {@link #truncate} can go back to now: 0 while every position is still held,
-     * else {@code length() - rollback} (sliding layers have dropped older positions).
+     * The shortest length {@link #truncate} can go back to now: 0 while every position written since
+     * the cache was last emptied is still held, else {@code highWater - rollback}, where
+     * {@code highWater} is the longest length the cache has reached since it was emptied (sliding
+     * layers have dropped older positions, and a truncate does not bring them back).
      */
     int minTruncateLength();
 

@@ -43,7 +43,7 @@ final class ForwardPass {
      * @param lastHidden   {@code [T * hidden]}
      * @param hiddenStates layers + 1 entries of {@code [T * hidden]}, or null
      * @param attentions   one entry per layer of {@code [heads * T * keys]}, or null
-     * @param keys         length of the attention key axis (past + T)
+     * @param keys         length of the attention key axis (the past's sequence length + T)
      * @param start        first real token of the row; {@code end} one past the last
      */
     record Row(float[] logits, float[] lastHidden, List<float[]> hiddenStates, List<float[]> attentions, int keys,
@@ -61,6 +61,8 @@ final class ForwardPass {
         final int end;
         final int[] positions;  // of the real tokens
         final int pastLength;   // cache slots before this forward
+        final int pastSeen;     // transformers' sequence length before this forward (pads counted)
+        final int pastOffset;   // key index of cache slot 0 (the past's left pads)
         KvCache cache;
         int done;               // real tokens already stepped
         // assembled outputs
@@ -69,13 +71,15 @@ final class ForwardPass {
         List<float[]> hiddenStates;
         List<float[]> attentions;
 
-        Plan(int row, int length, int start, int end, int[] positions, int pastLength) {
+        Plan(int row, int length, int start, int end, int[] positions, int pastLength, int pastSeen, int pastOffset) {
             this.row = row;
             this.length = length;
             this.start = start;
             this.end = end;
             this.positions = positions;
             this.pastLength = pastLength;
+            this.pastSeen = pastSeen;
+            this.pastOffset = pastOffset;
         }
 
         int realTokens() {
@@ -114,18 +118,12 @@ final class ForwardPass {
                     }
                     allocateOutputs(p, request, head);
                 }
-                runSteps(plans, request, head);
-            }
-            if (past != null) {
-                // the caller's cache now holds these tokens too, as transformers updates it in place
-                for (Plan p : plans) {
-                    past.advance(p.row, p.length, p.end < p.length);
-                }
+                runSteps(plans, request, head, past);
             }
             DynamicCache returned = !request.useCache() ? null : past != null ? past : newDynamicCache(plans);
             List<Row> rows = new ArrayList<>(plans.size());
             for (Plan p : plans) {
-                rows.add(new Row(p.logits, p.lastHidden, p.hiddenStates, p.attentions, p.pastLength + p.length, p.start, p.end));
+                rows.add(new Row(p.logits, p.lastHidden, p.hiddenStates, p.attentions, p.pastSeen + p.length, p.start, p.end));
             }
             ok = true;
             return new Result(rows, returned);
@@ -140,14 +138,16 @@ final class ForwardPass {
 
     private DynamicCache newDynamicCache(List<Plan> plans) {
         List<KvCache> caches = new ArrayList<>(plans.size());
-        int[] next = new int[plans.size()];
+        int[] lengths = new int[plans.size()];
+        int[] padOffsets = new int[plans.size()];
         boolean[] rightPadded = new boolean[plans.size()];
         for (Plan p : plans) {
             caches.add(p.cache);
-            next[p.row] = p.length;
+            lengths[p.row] = p.length;
+            padOffsets[p.row] = p.start;
             rightPadded[p.row] = p.end < p.length;
         }
-        return new DynamicCache(caches, next, rightPadded);
+        return new DynamicCache(executor, caches, lengths, padOffsets, rightPadded);
     }
 
     // ------------------------------------------------------------------ validation and planning
@@ -155,6 +155,13 @@ final class ForwardPass {
     private List<Plan> plan(ForwardRequest request) {
         int rows = request.rowCount();
         DynamicCache past = request.pastKeyValues();
+        if (past != null && past.isClosed()) {
+            throw new ModernBertException("past_key_values is closed");
+        }
+        if (past != null && past.executor() != executor) {
+            throw new ModernBertException("past_key_values was made by another model's executor: a cache continues only on"
+                    + " the model that built it");
+        }
         List<Plan> plans = new ArrayList<>(rows);
         for (int r = 0; r < rows; r++) {
             int n = request.rowLength(r);
@@ -163,7 +170,7 @@ final class ForwardPass {
                         + config.maxPositionEmbeddings());
             }
             int pastLength = past == null ? 0 : past.row(r).length();
-            int[] run = run(request, r, n, past == null ? 0 : past.seqLength(r));
+            int[] run = run(request, r, n, past);
             if (past != null && past.rightPadded(r)) {
                 throw new ModernBertException("past_key_values row " + r + " ended with padding (right-padded): only rows that end"
                         + " with a real token can be continued");
@@ -187,7 +194,7 @@ final class ForwardPass {
                         + " values but hidden_size is " + config.hiddenSize());
             }
             int[] positions = new int[end - start];
-            int base = past == null ? 0 : past.nextPosition(r);
+            int base = past == null ? 0 : past.seqLength(r);
             for (int t = start; t < end; t++) {
                 int pos = request.positionIds() != null ? request.positionIds().get(r)[t] : base + t;
                 if (pos < 0 || pos >= config.maxPositionEmbeddings()) {
@@ -198,28 +205,39 @@ final class ForwardPass {
                 }
                 positions[t - start] = pos;
             }
-            plans.add(new Plan(r, n, start, end, positions, pastLength));
+            plans.add(new Plan(r, n, start, end, positions, pastLength, past == null ? 0 : past.seqLength(r),
+                    past == null ? 0 : past.padOffset(r)));
         }
         return plans;
     }
 
     /**
      * The run of ones of row {@code r}'s attention mask over its new tokens, as {@code [start, end)}.
-     * A mask may also cover the past ({@code past + n} entries); only its new part is read.
+     * With {@code past_key_values} the mask may also cover the past ({@code past + n} entries); that
+     * part must say what the cache holds: zeros at its left pads, ones at its tokens.
      */
-    private static int[] run(ForwardRequest request, int r, int n, int pastSeen) {
+    private static int[] run(ForwardRequest request, int r, int n, DynamicCache past) {
         if (request.attentionMask() == null) {
             return new int[]{0, n};
         }
         int[] mask = request.attentionMask().get(r);
+        int pastSeen = past == null ? 0 : past.seqLength(r);
         int offset;
         if (mask.length == n) {
             offset = 0;
-        } else if (request.pastKeyValues() != null && mask.length == pastSeen + n) {
+        } else if (past != null && mask.length == pastSeen + n) {
             offset = pastSeen;
+            for (int i = 0; i < pastSeen; i++) {
+                int expected = i >= past.padOffset(r) ? 1 : 0;
+                if (mask[i] != expected) {
+                    throw new ModernBertException("attention_mask row " + r + ", past position " + i + " is " + mask[i]
+                            + " but the cache holds " + (expected == 1 ? "a token" : "a pad") + " there: the past part of a mask"
+                            + " must match the mask the cache was built with");
+                }
+            }
         } else {
             throw new ModernBertException("attention_mask row " + r + " has " + mask.length + " entries but the input row has " + n
-                    + " tokens" + (request.pastKeyValues() != null ? " (and the past " + pastSeen + ")" : ""));
+                    + " tokens" + (past != null ? " (and the past " + pastSeen + ")" : ""));
         }
         int start = -1;
         int end = -1;
@@ -276,7 +294,7 @@ final class ForwardPass {
         }
         if (request.outputAttentions()) {
             p.attentions = new ArrayList<>();
-            int keys = p.pastLength + p.length;
+            int keys = p.pastSeen + p.length;
             for (int i = 0; i < config.numHiddenLayers(); i++) {
                 p.attentions.add(new float[Math.multiplyExact(config.numAttentionHeads() * p.length, keys)]);
             }
@@ -290,7 +308,7 @@ final class ForwardPass {
     // ------------------------------------------------------------------ stepping
 
     /** Feeds every row's real tokens in steps that respect the executor's limits. */
-    private void runSteps(List<Plan> plans, ForwardRequest request, HeadUse head) {
+    private void runSteps(List<Plan> plans, ForwardRequest request, HeadUse head, DynamicCache past) {
         ExecutorLimits limits = executor.limits();
         int next = 0;
         while (next < plans.size()) {
@@ -321,6 +339,11 @@ final class ForwardPass {
                 int[] c = chunks.get(m);
                 place(p, c[0], c[1], outs.get(m), head);
                 p.done = c[1];
+                if (past != null && p.done == p.realTokens()) {
+                    // the caller's cache holds this row's tokens now (transformers updates it in place): its
+                    // length moves with it at once, so a later failing step cannot leave the two apart
+                    past.advance(p.row, p.length, p.end < p.length);
+                }
             }
             while (next < plans.size() && plans.get(next).done == plans.get(next).realTokens()) {
                 next++;
@@ -375,14 +398,14 @@ final class ForwardPass {
 
     /**
      * A chunk's probabilities are {@code [heads][n][cached + n]} over cache slots; the row's are
-     * {@code [heads][T][past + T]} over padded indices: slot {@code j} of this forward is padded
-     * index {@code start + j - pastLength}, past slots keep their index.
+     * {@code [heads][T][pastSeen + T]} in transformers' layout: past slot {@code j} is key
+     * {@code pastOffset + j} (after the past's left pads), this forward's slot {@code pastLength + i}
+     * is key {@code pastSeen + start + i}; queries are this forward's padded indices.
      */
     private void placeAttentions(Plan p, int from, int n, List<float[]> chunkProbs) {
         int heads = config.numAttentionHeads();
-        int cachedBefore = p.pastLength + from;
-        int chunkKeys = cachedBefore + n;
-        int rowKeys = p.pastLength + p.length;
+        int chunkKeys = p.pastLength + from + n;
+        int rowKeys = p.pastSeen + p.length;
         for (int l = 0; l < chunkProbs.size(); l++) {
             float[] src = chunkProbs.get(l);
             check(src.length == heads * n * chunkKeys, "attentions", p.row);
@@ -391,8 +414,8 @@ final class ForwardPass {
                 for (int q = 0; q < n; q++) {
                     int srcRow = (h * n + q) * chunkKeys;
                     int dstRow = (h * p.length + p.start + from + q) * rowKeys;
-                    System.arraycopy(src, srcRow, dst, dstRow, p.pastLength);
-                    System.arraycopy(src, srcRow + p.pastLength, dst, dstRow + p.pastLength + p.start, chunkKeys - p.pastLength);
+                    System.arraycopy(src, srcRow, dst, dstRow + p.pastOffset, p.pastLength);
+                    System.arraycopy(src, srcRow + p.pastLength, dst, dstRow + p.pastSeen + p.start, from + n);
                 }
             }
         }
