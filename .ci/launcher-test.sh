@@ -38,4 +38,4 @@ case "$msg" in
   *"needs JDK 25; found 17 at $out/jdk17/bin/java"*) echo "ok: old JDK refused in one line" ;;
   *) fail "unexpected message: $msg" ;;
 esac
-echo "launcher tests passed"
+echo "launcher: 3 passed, 0 failed"
