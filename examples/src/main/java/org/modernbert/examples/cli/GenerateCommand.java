@@ -1,15 +1,15 @@
 package org.modernbert.examples.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.apache.logging.log4j.LogManager;
-import org.apache.logging.log4j.Logger;
 import org.modernbert.api.ModernBertException;
 import org.modernbert.api.config.ModernBertDecoderConfig;
 import org.modernbert.api.model.CausalLanguageModel;
 import org.modernbert.api.tokenizer.Tokenizer;
 import org.modernbert.core.ModernBert;
+import org.modernbert.core.generation.FinishReason;
 import org.modernbert.core.generation.GeneratedSequence;
 import org.modernbert.core.generation.GenerationConfig;
 import org.modernbert.core.generation.GenerationResult;
@@ -26,7 +26,7 @@ import picocli.CommandLine.Spec;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -41,15 +41,18 @@ import java.util.concurrent.Callable;
                 "Defaults come from the model's generation_config.json; flags override them.",
                 "Without --model the small model bundled with the project is used.",
                 "--json prints {\"prompt_ids\", \"new_ids\", \"generated_text\", \"full_text\", \"finish_reason\", ...}",
-                "(a JSON array of such objects with --num-return-sequences > 1)."})
+                "(a JSON array of such objects with --num-return-sequences > 1).",
+                "Without PROMPT (or with -) prompts are read from standard input, one per line, and each answer",
+                "is one line, printed as soon as it is done: the text with line breaks and tabs escaped as \\n, \\r, \\t",
+                "(several sequences separated by tabs), or with --json one compact JSON value per line (JSONL).",
+                "A blank line is the empty prompt, as PROMPT \"\" is."})
 final class GenerateCommand implements Callable<Integer> {
-    private static final Logger LOG = LogManager.getLogger(GenerateCommand.class);
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @Spec
     CommandSpec spec;
 
-    @Parameters(index = "0", arity = "0..1", paramLabel = "PROMPT", description = "Prompt text (encoded as [CLS] + its tokens).")
+    @Parameters(index = "0", arity = "0..1", paramLabel = "PROMPT", description = "Prompt text (encoded as [CLS] + its tokens); - or none: read prompts from standard input.")
     String prompt;
 
     @Option(names = "--prompt-ids", split = ",", paramLabel = "ID", description = "Prompt as token ids, e.g. 50281,464,3139.")
@@ -127,9 +130,11 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if ((prompt == null) == (promptIds == null || promptIds.isEmpty())) {
-            throw new ModernBertException("give either a PROMPT text or --prompt-ids (exactly one of them)");
+        boolean hasIds = promptIds != null && !promptIds.isEmpty();
+        if (prompt != null && hasIds) {
+            throw new ModernBertException("give either a PROMPT text or --prompt-ids, not both");
         }
+        boolean fromStdin = !hasIds && (prompt == null || prompt.equals("-"));
         if (greedy && sample) {
             throw new ModernBertException("--greedy and --sample contradict each other: choose one");
         }
@@ -140,54 +145,125 @@ final class GenerateCommand implements Callable<Integer> {
             throw new ModernBertException("--stream prints plain text: it cannot be combined with --json");
         }
         Path folder = ModelFolders.resolve(model);
+        ModelFolders.requireModelFiles(folder, hasIds ? null : "give the prompt as token ids with --prompt-ids");
         GenerationConfig config = config(GenerationConfig.fromModelFolder(folder));
         if (stream && config.numReturnSequences() != 1) {
             throw new ModernBertException("--stream supports one sequence: drop --num-return-sequences or --stream");
         }
-        long start = System.nanoTime();
-        Tokenizer tokenizer = null;
-        if (Files.isRegularFile(folder.resolve("tokenizer.json"))) {
-            tokenizer = HuggingFaceTokenizer.load(folder);
-        } else if (prompt != null) {
-            throw new ModernBertException(folder + " has no tokenizer.json: give the prompt as --prompt-ids");
-        }
-        int[] ids = prompt != null ? tokenizer.encodeForGeneration(prompt)
+        Tokenizer tokenizer = Files.isRegularFile(folder.resolve("tokenizer.json")) ? HuggingFaceTokenizer.load(folder) : null;
+        int maxPositions = ModernBertDecoderConfig.fromJsonFile(folder.resolve("config.json")).maxPositionEmbeddings();
+        int[] ids = fromStdin ? null : prompt != null ? tokenizer.encodeForGeneration(prompt)
                 : promptIds.stream().mapToInt(Integer::intValue).toArray();
-        // Fail before the (slower) model load when the request cannot fit the model's positions.
-        Generator.requireFits(0, ids.length, config,
-                ModernBertDecoderConfig.fromJsonFile(folder.resolve("config.json")).maxPositionEmbeddings());
+        // Fail before the (slower) model load when the request cannot fit the model's positions
+        // (for standard input: not even a one-token prompt).
+        Generator.requireFits(0, fromStdin ? 1 : ids.length, config, maxPositions);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        InputLines lines = fromStdin ? InputLines.fromStdin(err, "prompts") : null;
+        Stats stats = new Stats();
+        // The model-load line is logged once, by ModernBert.
         try (CausalLanguageModel lm = ModernBert.loadCausalLM(folder, backend.backend, backend.options())) {
-            LOG.info("model {} ready on backend {} in {} ms", folder, lm.backendName(), (System.nanoTime() - start) / 1_000_000);
             Generator generator = new Generator(lm, tokenizer);
-            TextStreamer streamer = null;
-            if (stream && tokenizer != null) {
-                if (prompt != null) {
-                    out.print(prompt);
-                    out.flush();
-                }
-                streamer = new TextStreamer(tokenizer, (seq, text, end) -> {
-                    out.print(text);
-                    if (end) {
-                        out.println();
+            if (!fromStdin) {
+                stats.add(generate(generator, tokenizer, prompt, ids, config, out, false));
+            } else {
+                for (String line = lines.next(); line != null; line = lines.next()) {
+                    try {
+                        int[] lineIds = tokenizer.encodeForGeneration(line);
+                        Generator.requireFits(0, lineIds.length, config, maxPositions);
+                        stats.add(generate(generator, tokenizer, line, lineIds, config, out, true));
+                    } catch (ModernBertException e) {
+                        throw new ModernBertException("standard input line " + lines.lineNumber() + ": " + e.getMessage(), e);
                     }
-                    out.flush();
-                });
+                }
+                if (lines.lineNumber() == 0) {
+                    err.println("standard input had no lines: nothing to generate");
+                    err.flush();
+                    return 0;
+                }
             }
-            GenerationResult result = generator.generate(List.of(ids), config, streamer, null);
-            if (json) {
-                printJson(out, result, tokenizer);
-            } else if (!stream || tokenizer == null) {
-                printText(out, result, tokenizer);
-            }
-            out.flush();
-            err.printf(Locale.ROOT, "prompt: %d tokens, %s tokens/s; generated: %d tokens, %s tokens/s; finish: %s%n",
-                    result.promptTokens(), rate(result.promptTokensPerSecond()), result.generatedTokens(),
-                    rate(result.generatedTokensPerSecond()), finishReasons(result));
+            err.println(stats.line());
             err.flush();
         }
         return 0;
+    }
+
+    /**
+     * One request: generates, prints the answer (for {@code oneLine}, standard input's mode: exactly
+     * one line, JSON compact) and flushes it.
+     */
+    private GenerationResult generate(Generator generator, Tokenizer tokenizer, String text, int[] ids, GenerationConfig config,
+                                      PrintWriter out, boolean oneLine) {
+        TextStreamer streamer = null;
+        if (stream && tokenizer != null) {
+            if (text != null) {
+                out.print(oneLine ? InputLines.oneLine(text) : text);
+                out.flush();
+            }
+            streamer = new TextStreamer(tokenizer, (seq, piece, end) -> {
+                out.print(oneLine ? InputLines.oneLine(piece) : piece);
+                if (end) {
+                    out.println();
+                }
+                out.flush();
+            });
+        }
+        GenerationResult result = generator.generate(List.of(ids), config, streamer, null);
+        if (json) {
+            printJson(out, result, tokenizer, oneLine);
+        } else if (!stream || tokenizer == null) {
+            printText(out, result, tokenizer, oneLine);
+        }
+        out.flush();
+        return result;
+    }
+
+    /**
+     * The one stderr line after a run: what a user can act on. The time to the first token (the
+     * prefill, which yields each sequence's first token) and the decode rate of the tokens after it;
+     * finish reasons counted, so the line stays short with thousands of sequences.
+     */
+    static final class Stats {
+        private int requests;
+        private long promptTokens;
+        private long firstTokenNanos;
+        private long generated;
+        private long decoded;
+        private long decodeNanos;
+        private final EnumMap<FinishReason, Integer> finish = new EnumMap<>(FinishReason.class);
+
+        void add(GenerationResult r) {
+            requests++;
+            promptTokens += r.sequences().isEmpty() ? 0 : r.sequences().getFirst().promptIds().length;
+            firstTokenNanos += r.prefillNanos();
+            generated += r.generatedTokens();
+            int steps = r.generatedTokens() - r.sequences().size();
+            if (steps > 0 && r.decodeNanos() > 0) {
+                decoded += steps;
+                decodeNanos += r.decodeNanos();
+            }
+            for (GeneratedSequence s : r.sequences()) {
+                finish.merge(s.finishReason(), 1, Integer::sum);
+            }
+        }
+
+        String line() {
+            StringBuilder b = new StringBuilder();
+            b.append(requests == 1 ? "prompt: " : requests + " prompts: ").append(promptTokens).append(" tokens, ")
+                    .append(requests == 1 ? "time to first token " : "mean time to first token ")
+                    .append(requests == 0 ? "n/a" : Math.round(firstTokenNanos / 1e6 / requests)).append(" ms; generated: ")
+                    .append(generated).append(" tokens, ").append(rate(decoded == 0 ? Double.NaN : decoded * 1e9 / decodeNanos))
+                    .append(" tokens/s; finish: ");
+            int sequences = finish.values().stream().mapToInt(Integer::intValue).sum();
+            if (sequences == 1) {
+                b.append(finish.keySet().iterator().next().jsonName());
+            } else {
+                StringBuilder f = new StringBuilder();
+                finish.forEach((reason, n) -> f.append(f.isEmpty() ? "" : ", ").append(n).append(' ').append(reason.jsonName()));
+                b.append(f);
+            }
+            return b.toString();
+        }
     }
 
     private GenerationConfig config(GenerationConfig defaults) {
@@ -270,15 +346,17 @@ final class GenerateCommand implements Callable<Integer> {
         }
     }
 
-    private static String finishReasons(GenerationResult result) {
-        List<String> r = new ArrayList<>();
-        for (GeneratedSequence s : result.sequences()) {
-            r.add(s.finishReason().jsonName());
+    private void printText(PrintWriter out, GenerationResult result, Tokenizer tokenizer, boolean oneLine) {
+        if (oneLine) {
+            // One line per prompt: several sequences are separated by tabs.
+            StringBuilder line = new StringBuilder();
+            for (GeneratedSequence s : result.sequences()) {
+                line.append(line.isEmpty() ? "" : "\t")
+                        .append(InputLines.oneLine(tokenizer == null ? join(s.newIds()) : tokenizer.decode(s.allIds(), true)));
+            }
+            out.println(line);
+            return;
         }
-        return String.join(",", r);
-    }
-
-    private void printText(PrintWriter out, GenerationResult result, Tokenizer tokenizer) {
         boolean several = result.sequences().size() > 1;
         for (int i = 0; i < result.sequences().size(); i++) {
             GeneratedSequence s = result.sequences().get(i);
@@ -301,7 +379,7 @@ final class GenerateCommand implements Callable<Integer> {
         return b.toString();
     }
 
-    private void printJson(PrintWriter out, GenerationResult result, Tokenizer tokenizer) {
+    private void printJson(PrintWriter out, GenerationResult result, Tokenizer tokenizer, boolean oneLine) {
         ArrayNode all = JSON.createArrayNode();
         for (GeneratedSequence s : result.sequences()) {
             ObjectNode o = all.addObject();
@@ -320,12 +398,14 @@ final class GenerateCommand implements Callable<Integer> {
             o.put("prefilled_tokens", result.prefilledTokens());
             o.put("generated_tokens", s.newIds().length);
             o.put("elapsed_ms", s.elapsedNanos() / 1e6);
+            o.put("time_to_first_token_ms", result.prefillNanos() / 1e6);
             // NaN (no decode step, e.g. one new token) is null: JSON has no NaN.
             putRate(o, "prompt_tokens_per_second", result.promptTokensPerSecond());
             putRate(o, "generated_tokens_per_second", result.generatedTokensPerSecond());
         }
         try {
-            out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(all.size() == 1 ? all.get(0) : all));
+            JsonNode value = all.size() == 1 ? all.get(0) : all;
+            out.println(oneLine ? JSON.writeValueAsString(value) : JSON.writerWithDefaultPrettyPrinter().writeValueAsString(value));
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new IllegalStateException(e);
         }

@@ -45,6 +45,11 @@ class ClassifyCommandTest {
     }
 
     private Path modelWithTokenizer() throws IOException {
+        return classifierWithTokenizer(dir);
+    }
+
+    /** The tiny-mbd-cls fixture copied into {@code dir} with the byte-level tokenizer described above. */
+    static Path classifierWithTokenizer(Path dir) throws IOException {
         Path src = ReferenceFixtures.modelDir(ReferenceFixtures.CLASSIFIER_MODEL);
         for (String f : List.of("config.json", "model.safetensors")) {
             Files.copy(src.resolve(f), dir.resolve(f));

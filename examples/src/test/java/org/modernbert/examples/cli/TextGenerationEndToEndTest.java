@@ -245,9 +245,10 @@ class TextGenerationEndToEndTest {
         CliRun badTemp = CliRun.of("generate", "--model", kjv.toString(), "--temperature", "0", "hi");
         assertEquals(1, badTemp.exitCode());
         assertTrue(badTemp.err().contains("error: ") && badTemp.err().contains("temperature"), badTemp.err());
-        CliRun none = CliRun.of("generate", "--model", kjv.toString());
-        assertEquals(1, none.exitCode());
-        assertTrue(none.err().contains("--prompt-ids"), none.err());
+        // Without a prompt the prompts come from standard input (PipedInputTest); both kinds at once are an error.
+        CliRun both = CliRun.of("generate", "--model", kjv.toString(), "--prompt-ids", "1,2", "hi");
+        assertEquals(1, both.exitCode());
+        assertTrue(both.err().startsWith("error: ") && both.err().contains("--prompt-ids"), both.err());
         CliRun noDir = CliRun.of("generate", "--model", "/nonexistent/model", "hi");
         assertEquals(1, noDir.exitCode());
         assertTrue(noDir.err().startsWith("error: model folder /nonexistent/model"), noDir.err());
