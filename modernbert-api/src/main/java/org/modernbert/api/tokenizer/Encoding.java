@@ -6,7 +6,7 @@ package org.modernbert.api.tokenizer;
  * @param ids               token ids
  * @param tokens            token strings (byte-level symbols for byte-level BPE)
  * @param typeIds           segment ids (0 for the first sequence, 1 for the pair)
- * @param attentionMask     1 for every token (no padding is added)
+ * @param attentionMask     1 for every token, 0 at the pads a {@code padding} section of tokenizer.json adds
  * @param specialTokensMask 1 where the token is a special token added by the template
  * @param offsets           per token {@code [start, end)} char offsets into the original text
  */

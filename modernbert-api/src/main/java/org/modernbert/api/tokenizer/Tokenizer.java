@@ -22,7 +22,10 @@ public interface Tokenizer {
     /** Encodes a pair truncated to {@code maxLength} tokens in total with HF's longest-first strategy. */
     Encoding encodePair(String first, String second, boolean addSpecialTokens, int maxLength);
 
-    /** Encodes several texts (in parallel where that pays). */
+    /**
+     * Encodes several texts (in parallel where that pays), as HF {@code encode_batch}: ids and attention
+     * mask per row; when tokenizer.json has a {@code padding} section the rows are padded as it says.
+     */
     List<Encoding> encodeBatch(List<String> texts, boolean addSpecialTokens);
 
     /**
@@ -32,7 +35,7 @@ public interface Tokenizer {
      */
     int[] encodeForGeneration(String prompt);
 
-    /** Decodes ids to text; unknown ids are an error. */
+    /** Decodes ids to text; ids outside the vocabulary are skipped, as HF {@code tokenizers} does. */
     String decode(int[] ids, boolean skipSpecialTokens);
 
     /** Vocabulary size including added tokens. */

@@ -21,9 +21,11 @@ import java.util.TreeSet;
 /**
  * The weights of a Hugging Face model folder: {@value #SINGLE_FILE} when present, else the shards
  * listed by {@value #INDEX_FILE} ({@code {"metadata": ..., "weight_map": {tensor: file}}}). Each
- * shard is mapped once into the caller's arena. Shard names must stay inside the folder (no absolute
- * paths, no {@code ..}, no symlink leading out), and the shards must hold exactly the tensors the
- * weight map assigns to them.
+ * shard is mapped once into the caller's arena. A shard name in the index must be a plain file name in
+ * the folder: absolute names, {@code ..} and path separators are refused (an index could otherwise
+ * point at any file). The user's own symlinks are followed for every file alike, as in the Hugging Face
+ * cache, where {@code snapshots/<rev>/} holds symlinks into {@code ../../blobs/}. The shards must hold
+ * exactly the tensors the weight map assigns to them.
  */
 public final class SafetensorsCheckpoint {
     public static final String SINGLE_FILE = "model.safetensors";
@@ -51,6 +53,7 @@ public final class SafetensorsCheckpoint {
             throw new SafetensorsException("model folder " + folder + " does not exist or is not a directory");
         }
         Path single = folder.resolve(SINGLE_FILE);
+        requireLinkTarget(single, single.getFileName().toString());
         if (Files.exists(single)) {
             SafetensorsFile file = SafetensorsFile.open(single, arena);
             Map<String, Path> fileOf = new LinkedHashMap<>();
@@ -58,6 +61,7 @@ public final class SafetensorsCheckpoint {
             return new SafetensorsCheckpoint(folder, single, List.of(file), new LinkedHashMap<>(file.tensors()), fileOf);
         }
         Path index = folder.resolve(INDEX_FILE);
+        requireLinkTarget(index, index.getFileName().toString());
         if (Files.exists(index)) {
             return openSharded(folder, index, arena);
         }
@@ -89,7 +93,6 @@ public final class SafetensorsCheckpoint {
         // tensor -> shard name, shard name -> resolved path, in first-seen order
         Map<String, String> assigned = new LinkedHashMap<>();
         Map<String, Path> shardPaths = new LinkedHashMap<>();
-        Path realFolder = realPath(folder, index);
         Iterator<Map.Entry<String, JsonNode>> it = weightMap.fields();
         while (it.hasNext()) {
             Map.Entry<String, JsonNode> e = it.next();
@@ -100,7 +103,7 @@ public final class SafetensorsCheckpoint {
             String shard = e.getValue().asText();
             assigned.put(e.getKey(), shard);
             if (!shardPaths.containsKey(shard)) {
-                shardPaths.put(shard, shardPath(folder, realFolder, index, shard, e.getKey()));
+                shardPaths.put(shard, shardPath(folder, index, shard, e.getKey()));
             }
         }
         if (assigned.isEmpty()) {
@@ -145,38 +148,56 @@ public final class SafetensorsCheckpoint {
         return new SafetensorsCheckpoint(folder, index, files, tensors, fileOf);
     }
 
-    private static Path realPath(Path p, Path index) {
-        try {
-            return p.toRealPath();
-        } catch (IOException e) {
-            throw new SafetensorsException("cannot resolve " + p + " (for shard index " + index + "): " + e, e);
+    /**
+     * A symlink whose target is missing (a download the Hugging Face cache never finished, a moved blob)
+     * is named as such rather than reported as an absent file.
+     */
+    private static void requireLinkTarget(Path p, String what) {
+        if (Files.isSymbolicLink(p) && !Files.exists(p)) {
+            String target;
+            try {
+                target = String.valueOf(Files.readSymbolicLink(p));
+            } catch (IOException e) {
+                target = "?";
+            }
+            throw new SafetensorsException(what + " in " + p.getParent() + " is a symlink to " + target
+                    + ", which does not exist (an unfinished download?)");
         }
     }
 
-    /** Resolves a shard name, refusing anything that could read a file outside the model folder. */
-    private static Path shardPath(Path folder, Path realFolder, Path index, String shard, String tensor) {
+    /**
+     * Resolves a shard name: a plain file name in the folder. Absolute names, {@code ..} and path
+     * separators are refused; a symlink placed in the folder is followed like any other file.
+     */
+    private static Path shardPath(Path folder, Path index, String shard, String tensor) {
         String refused = "shard index " + index + ": shard file \"" + shard + "\" (for tensor " + tensor + ") ";
-        Path name;
+        if (shard.isEmpty()) {
+            throw new SafetensorsException(refused + "is refused: the shard name is empty");
+        }
+        if (shard.startsWith("/") || shard.startsWith("\\") || shard.matches("^[A-Za-z]:.*")) {
+            throw new SafetensorsException(refused + "is refused: shard names must be file names in the model folder "
+                    + folder + ", not absolute paths");
+        }
+        if (shard.equals("..") || shard.startsWith("../") || shard.startsWith("..\\") || shard.contains("/../")
+                || shard.contains("\\..\\") || shard.endsWith("/..") || shard.endsWith("\\..")) {
+            throw new SafetensorsException(refused + "is refused: it uses .. to leave the model folder " + folder);
+        }
+        if (shard.indexOf('/') >= 0 || shard.indexOf('\\') >= 0) {
+            throw new SafetensorsException(refused + "is refused: shard names must be file names in the model folder "
+                    + folder + ", without a path separator");
+        }
+        if (shard.equals(".")) {
+            throw new SafetensorsException(refused + "is refused: it names the model folder itself");
+        }
+        Path resolved;
         try {
-            name = Path.of(shard);
+            resolved = folder.resolve(shard);
         } catch (InvalidPathException e) {
             throw new SafetensorsException(refused + "is not a valid file name");
         }
-        if (shard.isEmpty() || name.isAbsolute() || shard.startsWith("/") || shard.startsWith("\\")) {
-            throw new SafetensorsException(refused + "is refused: shard names must be relative to the model folder " + folder);
-        }
-        for (Path part : name) {
-            if (part.toString().equals("..")) {
-                throw new SafetensorsException(refused + "is refused: it uses .. to leave the model folder " + folder);
-            }
-        }
-        Path resolved = folder.resolve(name);
+        requireLinkTarget(resolved, "shard file \"" + shard + "\" (for tensor " + tensor + ")");
         if (!Files.exists(resolved)) {
             throw new SafetensorsException(refused + "does not exist in the model folder " + folder);
-        }
-        Path real = realPath(resolved, index);
-        if (!real.startsWith(realFolder)) {
-            throw new SafetensorsException(refused + "is refused: it resolves to " + real + ", outside the model folder " + realFolder);
         }
         return resolved;
     }

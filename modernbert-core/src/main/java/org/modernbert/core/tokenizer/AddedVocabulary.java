@@ -1,6 +1,12 @@
 package org.modernbert.core.tokenizer;
 
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * Added tokens, matched in the text before the model runs: leftmost-longest, honouring {@code lstrip},
@@ -9,6 +15,59 @@ import java.util.List;
  */
 final class AddedVocabulary {
     record AddedToken(int id, String content, boolean singleWord, boolean lstrip, boolean rstrip, boolean normalized, boolean special) {
+        AddedToken withId(int newId) {
+            return new AddedToken(newId, content, singleWord, lstrip, rstrip, normalized, special);
+        }
+
+        boolean sameProperties(AddedToken o) {
+            return content.equals(o.content) && singleWord == o.singleWord && lstrip == o.lstrip && rstrip == o.rstrip
+                    && normalized == o.normalized && special == o.special;
+        }
+    }
+
+    /**
+     * The added tokens as HF {@code tokenizers} holds them after loading: {@code tokens} has one token per
+     * id (a later entry for the same content replaces the earlier one), {@code specialContents} every
+     * content ever declared special, {@code renumbered} the tokens whose declared id was not the one given.
+     */
+    record Resolved(List<AddedToken> tokens, Set<String> specialContents, List<String> renumbered) {
+    }
+
+    /**
+     * Gives the declared added tokens the ids HF {@code tokenizers} gives them when it loads tokenizer.json
+     * ({@code AddedVocabulary::add_tokens}): the declared {@code id} is not used. A content already added
+     * keeps its id, a content in the model vocabulary gets the model's id, and any other content gets the
+     * next id after the model vocabulary ({@code vocab.len()}, then one more for each). So ids with gaps or
+     * far beyond the vocabulary are packed after it. Empty contents are ignored, as HF does.
+     */
+    static Resolved resolve(List<AddedToken> declared, BpeModel model) {
+        Map<String, Integer> idOf = new HashMap<>();
+        Map<Integer, AddedToken> byId = new LinkedHashMap<>();
+        Set<String> special = new HashSet<>();
+        List<String> renumbered = new ArrayList<>();
+        int nextId = model.vocabSize();
+        for (AddedToken t : declared) {
+            if (t.content().isEmpty()) {
+                continue;
+            }
+            Integer existing = idOf.get(t.content());
+            if (existing != null && byId.get(existing).sameProperties(t)) {
+                continue;
+            }
+            Integer id = existing != null ? existing : model.tokenToId(t.content());
+            if (id == null) {
+                id = nextId++;
+            }
+            if (id != t.id()) {
+                renumbered.add("'" + t.content() + "' " + t.id() + " -> " + id);
+            }
+            idOf.put(t.content(), id);
+            if (t.special()) {
+                special.add(t.content());
+            }
+            byId.put(id, t.withId(id));
+        }
+        return new Resolved(List.copyOf(byId.values()), Set.copyOf(special), List.copyOf(renumbered));
     }
 
     /** A character trie over the patterns; edges keyed by (node, char) in a primitive map. */

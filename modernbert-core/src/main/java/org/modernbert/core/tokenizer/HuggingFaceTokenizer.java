@@ -36,7 +36,9 @@ public final class HuggingFaceTokenizer implements Tokenizer {
     private final Map<String, AddedVocabulary.AddedToken> addedByContent;
     private final AddedVocabulary.Matcher originalMatcher;
     private final AddedVocabulary.Matcher normalizedMatcher;
+    private final java.util.Set<String> specialContents;
     private final Truncation defaultTruncation;
+    private final Padding padding;
     private final SpecialTokens specialTokens;
     private final int vocabSize;
 
@@ -47,6 +49,8 @@ public final class HuggingFaceTokenizer implements Tokenizer {
         this.postProcessor = c.postProcessor();
         this.decoder = c.decoder();
         this.defaultTruncation = c.truncation();
+        this.padding = c.padding();
+        this.specialContents = c.specialAddedContents();
         Map<Integer, AddedVocabulary.AddedToken> byId = new java.util.HashMap<>();
         Map<String, AddedVocabulary.AddedToken> byContent = new java.util.HashMap<>();
         List<AddedVocabulary.AddedToken> original = new ArrayList<>();
@@ -69,9 +73,10 @@ public final class HuggingFaceTokenizer implements Tokenizer {
         this.addedByContent = Map.copyOf(byContent);
         this.originalMatcher = new AddedVocabulary.Matcher(original, originalPatterns);
         this.normalizedMatcher = new AddedVocabulary.Matcher(normalized, normalizedPatterns);
+        // HF get_vocab_size(true): the model's tokens plus the added contents the model does not have
         int size = model.vocabSize();
         for (AddedVocabulary.AddedToken t : c.addedTokens()) {
-            if (model.idToToken(t.id()) == null) {
+            if (model.tokenToId(t.content()) == null) {
                 size++;
             }
         }
@@ -118,39 +123,57 @@ public final class HuggingFaceTokenizer implements Tokenizer {
         return new HuggingFaceTokenizer(c, tok -> TokenizerLoader.parseSpecialTokens(tokenizerConfigJson, configName, tok));
     }
 
+    /** Encodes one text; the padding section of tokenizer.json applies as in HF (Fixed and pad_to_multiple_of pad it). */
     @Override
     public Encoding encode(String text, boolean addSpecialTokens) {
-        return encodeInternal(text, null, addSpecialTokens, defaultTruncation).toEncoding();
+        return padded(encodeInternal(text, null, addSpecialTokens, defaultTruncation).toEncoding());
     }
 
     /** Encodes and truncates to {@code maxLength} tokens in total (special tokens included), as HF. */
     @Override
     public Encoding encode(String text, boolean addSpecialTokens, int maxLength) {
-        return encodeInternal(text, null, addSpecialTokens, Truncation.longestFirst(maxLength)).toEncoding();
+        return padded(encodeInternal(text, null, addSpecialTokens, Truncation.longestFirst(maxLength)).toEncoding());
     }
 
     @Override
     public Encoding encodePair(String first, String second, boolean addSpecialTokens) {
-        return encodeInternal(first, second, addSpecialTokens, defaultTruncation).toEncoding();
+        return padded(encodeInternal(first, second, addSpecialTokens, defaultTruncation).toEncoding());
     }
 
     /** Encodes a pair truncated to {@code maxLength} tokens with HF's longest-first strategy. */
     @Override
     public Encoding encodePair(String first, String second, boolean addSpecialTokens, int maxLength) {
-        return encodeInternal(first, second, addSpecialTokens, Truncation.longestFirst(maxLength)).toEncoding();
+        return padded(encodeInternal(first, second, addSpecialTokens, Truncation.longestFirst(maxLength)).toEncoding());
     }
 
-    /** Encodes with explicit truncation options (null: none). */
+    /** Encodes with explicit truncation options (null: none); padding as configured. */
     public Encoding encode(String first, String second, boolean addSpecialTokens, Truncation truncation) {
-        return encodeInternal(first, second, addSpecialTokens, truncation).toEncoding();
+        return padded(encodeInternal(first, second, addSpecialTokens, truncation).toEncoding());
     }
 
+    /**
+     * Encodes several texts as HF {@code encode_batch}: each as {@link #encode(String, boolean)}, then, when
+     * tokenizer.json has a padding section, every row padded to the same length (the longest row for
+     * BatchLongest, the fixed length otherwise, rounded up to pad_to_multiple_of), on the configured side,
+     * with attention mask 0 at the pads. Without a padding section rows keep their own lengths.
+     */
     @Override
     public List<Encoding> encodeBatch(List<String> texts, boolean addSpecialTokens) {
-        if (texts.size() < 2) {
-            return texts.stream().map(t -> encode(t, addSpecialTokens)).toList();
+        List<Encoding> rows = (texts.size() < 2 ? texts.stream() : texts.parallelStream())
+                .map(t -> encodeInternal(t, null, addSpecialTokens, defaultTruncation).toEncoding()).toList();
+        if (padding == null || rows.isEmpty()) {
+            return rows;
         }
-        return texts.parallelStream().map(t -> encode(t, addSpecialTokens)).toList();
+        int longest = 0;
+        for (Encoding e : rows) {
+            longest = Math.max(longest, e.length());
+        }
+        int target = padding.targetLength(longest);
+        return rows.stream().map(e -> padding.pad(e, target)).toList();
+    }
+
+    private Encoding padded(Encoding e) {
+        return padding == null ? e : padding.pad(e, padding.targetLength(e.length()));
     }
 
     /**
@@ -173,16 +196,17 @@ public final class HuggingFaceTokenizer implements Tokenizer {
         return out;
     }
 
+    /**
+     * Decodes as HF {@code tokenizers}: an id that is neither an added token nor in the model vocabulary
+     * (negative, past the vocabulary, or a gap in it) is skipped; with {@code skipSpecialTokens}, tokens
+     * whose content was added as special are skipped too.
+     */
     @Override
     public String decode(int[] ids, boolean skipSpecialTokens) {
         List<String> tokens = new ArrayList<>(ids.length);
         for (int id : ids) {
-            AddedVocabulary.AddedToken added = addedById.get(id);
-            String token = added != null ? added.content() : model.idToToken(id);
-            if (token == null) {
-                throw new ModernBertException("cannot decode token id " + id + ": not in the vocabulary (size " + vocabSize + ")");
-            }
-            if (skipSpecialTokens && added != null && added.special()) {
+            String token = idToToken(id);
+            if (token == null || skipSpecialTokens && specialContents.contains(token)) {
                 continue;
             }
             tokens.add(token);
@@ -212,8 +236,8 @@ public final class HuggingFaceTokenizer implements Tokenizer {
 
     @Override
     public boolean isSpecial(int id) {
-        AddedVocabulary.AddedToken added = addedById.get(id);
-        return added != null && added.special();
+        String token = idToToken(id);
+        return token != null && specialContents.contains(token);
     }
 
     @Override
@@ -224,6 +248,11 @@ public final class HuggingFaceTokenizer implements Tokenizer {
     /** The truncation configured in tokenizer.json, or null. */
     public Truncation defaultTruncation() {
         return defaultTruncation;
+    }
+
+    /** The padding configured in tokenizer.json, or null (then encodings are never padded). */
+    public Padding padding() {
+        return padding;
     }
 
     private Sequence encodeInternal(String first, String second, boolean addSpecialTokens, Truncation truncation) {

@@ -24,7 +24,8 @@ final class TokenizerLoader {
 
     record Components(Normalizers.Normalizer normalizer, PreTokenizers.PreTokenizer preTokenizer, BpeModel model,
                       PostProcessors.PostProcessor postProcessor, Decoders.Decoder decoder,
-                      List<AddedVocabulary.AddedToken> addedTokens, Truncation truncation) {
+                      List<AddedVocabulary.AddedToken> addedTokens, java.util.Set<String> specialAddedContents,
+                      Truncation truncation, Padding padding) {
     }
 
     /** Where we are in the file, for error messages. */
@@ -59,19 +60,22 @@ final class TokenizerLoader {
             throw ctx.at("model").error("missing");
         }
         BpeModel model = model(root.get("model"), ctx.at("model"));
-        List<AddedVocabulary.AddedToken> added = addedTokens(root.get("added_tokens"), ctx.at("added_tokens"));
+        AddedVocabulary.Resolved added = AddedVocabulary.resolve(addedTokens(root.get("added_tokens"), ctx.at("added_tokens")), model);
+        if (!added.renumbered().isEmpty()) {
+            List<String> r = added.renumbered();
+            LOG.warn("{}: {} added token(s) get other ids than declared, as Hugging Face tokenizers assigns them: {}{}", file,
+                    r.size(), String.join(", ", r.subList(0, Math.min(3, r.size()))), r.size() > 3 ? ", ..." : "");
+        }
         Map<String, Integer> addedIds = new HashMap<>();
-        for (AddedVocabulary.AddedToken t : added) {
+        for (AddedVocabulary.AddedToken t : added.tokens()) {
             addedIds.put(t.content(), t.id());
         }
         PostProcessors.PostProcessor post = optional(root, "post_processor")
                 ? postProcessor(root.get("post_processor"), ctx.at("post_processor"), model, addedIds) : null;
         Decoders.Decoder decoder = optional(root, "decoder") ? decoder(root.get("decoder"), ctx.at("decoder")) : null;
         Truncation truncation = optional(root, "truncation") ? truncation(root.get("truncation"), ctx.at("truncation")) : null;
-        if (optional(root, "padding")) {
-            LOG.debug("{}: padding settings are ignored; encodings are never padded", file);
-        }
-        return new Components(normalizer, pre, model, post, decoder, List.copyOf(added), truncation);
+        Padding padding = optional(root, "padding") ? padding(root.get("padding"), ctx.at("padding")) : null;
+        return new Components(normalizer, pre, model, post, decoder, added.tokens(), added.specialContents(), truncation, padding);
     }
 
     private static boolean optional(JsonNode node, String field) {
@@ -349,10 +353,7 @@ final class TokenizerLoader {
             if (id == null || !id.canConvertToInt() || id.asInt() < 0) {
                 throw c.at("id").error("expected a non-negative integer");
             }
-            String content = string(t, "content", c);
-            if (content.isEmpty()) {
-                throw c.at("content").error("an added token cannot be empty");
-            }
+            String content = string(t, "content", c); // an empty one is ignored, as HF does
             boolean special = bool(t, "special", false, c);
             out.add(new AddedVocabulary.AddedToken(id.asInt(), content, bool(t, "single_word", false, c),
                     bool(t, "lstrip", false, c), bool(t, "rstrip", false, c), bool(t, "normalized", !special, c), special));
@@ -559,6 +560,53 @@ final class TokenizerLoader {
             LOG.debug("{}: truncation stride ignored (overflowing tokens are not returned)", ctx.file());
         }
         return new Truncation(maxLength, s, d);
+    }
+
+    /**
+     * The padding section, with the fields HF requires ({@code strategy}: {@code "BatchLongest"} or
+     * {@code {"Fixed": n}}; {@code direction}: {@code "Left"} or {@code "Right"}; {@code pad_id},
+     * {@code pad_type_id}, {@code pad_token}) and the optional {@code pad_to_multiple_of}.
+     */
+    private static Padding padding(JsonNode node, Ctx ctx) {
+        if (!node.isObject()) {
+            throw ctx.error("expected an object");
+        }
+        JsonNode strategy = node.get("strategy");
+        Padding.Strategy s;
+        int fixed = 0;
+        if (strategy != null && strategy.isTextual() && strategy.asText().equals("BatchLongest")) {
+            s = Padding.Strategy.BATCH_LONGEST;
+        } else if (strategy != null && strategy.isObject() && strategy.size() == 1 && strategy.has("Fixed")) {
+            s = Padding.Strategy.FIXED;
+            fixed = unsigned(strategy, "Fixed", ctx.at("strategy"));
+        } else {
+            throw ctx.at("strategy").error("expected \"BatchLongest\" or {\"Fixed\": length}, got " + strategy);
+        }
+        JsonNode direction = node.get("direction");
+        Padding.Direction d;
+        if (direction != null && direction.isTextual() && direction.asText().equals("Right")) {
+            d = Padding.Direction.RIGHT;
+        } else if (direction != null && direction.isTextual() && direction.asText().equals("Left")) {
+            d = Padding.Direction.LEFT;
+        } else {
+            throw ctx.at("direction").error("expected \"Left\" or \"Right\", got " + direction);
+        }
+        JsonNode multiple = node.get("pad_to_multiple_of");
+        int m = multiple == null || multiple.isNull() ? 0 : unsigned(node, "pad_to_multiple_of", ctx);
+        return new Padding(s, fixed, d, m, unsigned(node, "pad_id", ctx), unsigned(node, "pad_type_id", ctx),
+                string(node, "pad_token", ctx));
+    }
+
+    /** A required non-negative integer field. */
+    private static int unsigned(JsonNode node, String field, Ctx ctx) {
+        JsonNode v = node.get(field);
+        if (v == null || v.isNull()) {
+            throw ctx.at(field).error("missing");
+        }
+        if (!v.isIntegralNumber() || !v.canConvertToInt() || v.asInt() < 0) {
+            throw ctx.at(field).error("expected a non-negative integer, got " + v);
+        }
+        return v.asInt();
     }
 
     /** Special tokens named by tokenizer_config.json ({@code "x"} or {@code {"content": "x"}}), with their ids. */

@@ -122,7 +122,7 @@ public class SafetensorsCheckpointTest {
         try {
             writeIndex(Map.of("a", outside.toString()));
             assertContains(fails(dir).getMessage(), "shard file \"" + outside + "\" (for tensor a) is refused",
-                    "relative to the model folder");
+                    "not absolute paths");
         } finally {
             Files.delete(outside);
         }
@@ -140,15 +140,63 @@ public class SafetensorsCheckpointTest {
     }
 
     @Test
-    void refusesSymlinkLeavingTheFolder() throws IOException {
+    void refusesDotDotInsideAShardName() throws IOException {
         Path model = Files.createDirectory(dir.resolve("model"));
-        Path secret = oneTensor("a").write(dir.resolve("secret.safetensors"));
-        Files.createSymbolicLink(model.resolve("shard.safetensors"), secret);
+        oneTensor("a").write(model.resolve("s1.safetensors"));
+        for (String name : new String[] {"..", "sub/../s1.safetensors", "..\\s1.safetensors"}) {
+            ObjectNode index = JSON.createObjectNode();
+            index.putObject("weight_map").put("a", name);
+            Files.writeString(model.resolve(SafetensorsCheckpoint.INDEX_FILE), index.toString());
+            assertContains(fails(model).getMessage(), "shard file \"" + name + "\" (for tensor a) is refused", "uses .. to leave");
+        }
+    }
+
+    @Test
+    void refusesShardNamesWithAPathSeparatorEvenInsideTheFolder() throws IOException {
+        Path model = Files.createDirectory(dir.resolve("model"));
+        Path sub = Files.createDirectory(model.resolve("sub"));
+        oneTensor("a").write(sub.resolve("x.safetensors"));
+        for (String name : new String[] {"sub/x.safetensors", "sub\\x.safetensors", "./sub/x.safetensors"}) {
+            ObjectNode index = JSON.createObjectNode();
+            index.putObject("weight_map").put("a", name);
+            Files.writeString(model.resolve(SafetensorsCheckpoint.INDEX_FILE), index.toString());
+            assertContains(fails(model).getMessage(), "shard file \"" + name + "\" (for tensor a) is refused",
+                    "without a path separator");
+        }
+    }
+
+    @Test
+    void followsTheUsersSymlinkToAShardElsewhere() throws IOException {
+        // A link the user made is followed like the Hugging Face cache's links into blobs/; only the
+        // names written in the index are restricted.
+        Path model = Files.createDirectory(dir.resolve("model"));
+        Path elsewhere = oneTensor("a").write(dir.resolve("elsewhere.safetensors"));
+        Files.createSymbolicLink(model.resolve("shard.safetensors"), elsewhere);
         ObjectNode index = JSON.createObjectNode();
         index.putObject("weight_map").put("a", "shard.safetensors");
         Files.writeString(model.resolve(SafetensorsCheckpoint.INDEX_FILE), index.toString());
-        assertContains(fails(model).getMessage(), "shard file \"shard.safetensors\" (for tensor a) is refused",
-                "resolves to " + secret.toRealPath(), "outside the model folder");
+        try (Arena arena = Arena.ofConfined()) {
+            SafetensorsCheckpoint c = SafetensorsCheckpoint.open(model, arena);
+            assertEquals(1, c.files().size());
+            assertEquals(model.resolve("shard.safetensors"), c.fileOf("a"));
+        }
+    }
+
+    @Test
+    void aBrokenShardSymlinkIsNamed() throws IOException {
+        Path model = Files.createDirectory(dir.resolve("model"));
+        Files.createSymbolicLink(model.resolve("shard.safetensors"), Path.of("../gone/blob"));
+        ObjectNode index = JSON.createObjectNode();
+        index.putObject("weight_map").put("a", "shard.safetensors");
+        Files.writeString(model.resolve(SafetensorsCheckpoint.INDEX_FILE), index.toString());
+        assertContains(fails(model).getMessage(), "shard file \"shard.safetensors\" (for tensor a) in " + model,
+                "is a symlink to ../gone/blob, which does not exist");
+    }
+
+    @Test
+    void emptyShardNameIsRefused() throws IOException {
+        writeIndex(Map.of("a", ""));
+        assertContains(fails(dir).getMessage(), "shard file \"\" (for tensor a) is refused: the shard name is empty");
     }
 
     @Test

@@ -171,14 +171,14 @@ class ComponentsTest {
     @Test
     void addedTokensLongestFirstWithStripAndSingleWord() {
         HuggingFaceTokenizer t = tokenizer("null", "null", WORDS_MODEL, "null", "null",
-                "[" + added(10, "ab", ", \"single_word\": true") + "," + added(11, "abc", "") + ","
-                        + added(12, "[M]", ", \"lstrip\": true") + "," + added(13, "[R]", ", \"rstrip\": true") + "]");
-        assertArrayEquals(new int[]{11}, t.encode("abc", false).ids(), "longest match wins");
-        assertArrayEquals(new int[]{10, 3, 2, 0, 1}, t.encode("ab cab", false).ids(), "single_word only matches a whole word");
+                "[" + added(8, "ab", ", \"single_word\": true") + "," + added(9, "abc", "") + ","
+                        + added(10, "[M]", ", \"lstrip\": true") + "," + added(11, "[R]", ", \"rstrip\": true") + "]");
+        assertArrayEquals(new int[]{9}, t.encode("abc", false).ids(), "longest match wins");
+        assertArrayEquals(new int[]{8, 3, 2, 0, 1}, t.encode("ab cab", false).ids(), "single_word only matches a whole word");
         Encoding e = t.encode("a  [M] b", false);
-        assertArrayEquals(new int[]{0, 12, 3, 1}, e.ids(), "lstrip swallows the spaces before");
+        assertArrayEquals(new int[]{0, 10, 3, 1}, e.ids(), "lstrip swallows the spaces before");
         assertArrayEquals(new int[]{1, 6}, e.offsets()[1]);
-        assertArrayEquals(new int[]{0, 13, 1}, t.encode("a[R]  b", false).ids(), "rstrip swallows the spaces after");
+        assertArrayEquals(new int[]{0, 11, 1}, t.encode("a[R]  b", false).ids(), "rstrip swallows the spaces after");
         assertArrayEquals(new int[]{2, 0}, t.encode("[Mca", false).ids(), "a fragment of an added token is plain text");
     }
 
@@ -186,19 +186,19 @@ class ComponentsTest {
     void normalizedAddedTokensMatchTheNormalizedText() {
         String lower = "{\"type\": \"Lowercase\"}";
         HuggingFaceTokenizer normalized = tokenizer(lower, "null", WORDS_MODEL, "null", "null",
-                "[{\"id\": 20, \"content\": \"hi\", \"special\": false, \"normalized\": true}]");
-        assertArrayEquals(new int[]{20}, normalized.encode("HI", false).ids());
+                "[{\"id\": 8, \"content\": \"hi\", \"special\": false, \"normalized\": true}]");
+        assertArrayEquals(new int[]{8}, normalized.encode("HI", false).ids());
         HuggingFaceTokenizer raw = tokenizer(lower, "null", WORDS_MODEL, "null", "null",
-                "[{\"id\": 20, \"content\": \"hi\", \"special\": false, \"normalized\": false}]");
+                "[{\"id\": 8, \"content\": \"hi\", \"special\": false, \"normalized\": false}]");
         assertArrayEquals(new int[]{4, 5}, raw.encode("HI", false).ids());
-        assertArrayEquals(new int[]{20}, raw.encode("hi", false).ids());
-        assertTrue(!raw.isSpecial(20));
-        assertEquals("hi", raw.decode(new int[]{20}, true), "non-special added tokens survive skip_special_tokens");
+        assertArrayEquals(new int[]{8}, raw.encode("hi", false).ids());
+        assertTrue(!raw.isSpecial(8));
+        assertEquals("hi", raw.decode(new int[]{8}, true), "non-special added tokens survive skip_special_tokens");
     }
 
     // ---- post-processors
 
-    private static final String SPECIALS = "[" + added(30, "[CLS]", "") + "," + added(31, "[SEP]", "") + "]";
+    private static final String SPECIALS = "[" + added(8, "[CLS]", "") + "," + added(9, "[SEP]", "") + "]";
 
     @Test
     void templateProcessingSingleAndPairWithTypeIds() {
@@ -207,14 +207,14 @@ class ComponentsTest {
                  "single": [{"SpecialToken": {"id": "[CLS]", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}}, {"SpecialToken": {"id": "[SEP]", "type_id": 0}}],
                  "pair": [{"SpecialToken": {"id": "[CLS]", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}}, {"SpecialToken": {"id": "[SEP]", "type_id": 0}},
                           {"Sequence": {"id": "B", "type_id": 1}}, {"SpecialToken": {"id": "[SEP]", "type_id": 1}}],
-                 "special_tokens": {"[CLS]": {"id": "[CLS]", "ids": [30], "tokens": ["[CLS]"]}, "[SEP]": {"id": "[SEP]", "ids": [31], "tokens": ["[SEP]"]}}}
+                 "special_tokens": {"[CLS]": {"id": "[CLS]", "ids": [8], "tokens": ["[CLS]"]}, "[SEP]": {"id": "[SEP]", "ids": [9], "tokens": ["[SEP]"]}}}
                 """;
         HuggingFaceTokenizer t = tokenizer("null", "null", WORDS_MODEL, template, "null", SPECIALS);
         Encoding single = t.encode("ab", true);
-        assertArrayEquals(new int[]{30, 0, 1, 31}, single.ids());
+        assertArrayEquals(new int[]{8, 0, 1, 9}, single.ids());
         assertArrayEquals(new int[]{1, 0, 0, 1}, single.specialTokensMask());
         Encoding pair = t.encodePair("a", "bc", true);
-        assertArrayEquals(new int[]{30, 0, 31, 1, 2, 31}, pair.ids());
+        assertArrayEquals(new int[]{8, 0, 9, 1, 2, 9}, pair.ids());
         assertArrayEquals(new int[]{0, 0, 0, 1, 1, 1}, pair.typeIds());
         assertArrayEquals(new int[]{0, 1, 2}, t.encodePair("a", "bc", false).ids());
         assertArrayEquals(new int[]{0, 1, 1}, t.encodePair("a", "bc", false).typeIds());
@@ -228,23 +228,23 @@ class ComponentsTest {
     @Test
     void bertRobertaSequenceAndByteLevelProcessors() {
         HuggingFaceTokenizer bert = tokenizer("null", "null", WORDS_MODEL,
-                "{\"type\": \"BertProcessing\", \"sep\": [\"[SEP]\", 31], \"cls\": [\"[CLS]\", 30]}", "null", SPECIALS);
-        assertArrayEquals(new int[]{30, 0, 31, 1, 31}, bert.encodePair("a", "b", true).ids());
+                "{\"type\": \"BertProcessing\", \"sep\": [\"[SEP]\", 9], \"cls\": [\"[CLS]\", 8]}", "null", SPECIALS);
+        assertArrayEquals(new int[]{8, 0, 9, 1, 9}, bert.encodePair("a", "b", true).ids());
         assertArrayEquals(new int[]{0, 0, 0, 1, 1}, bert.encodePair("a", "b", true).typeIds());
         HuggingFaceTokenizer roberta = tokenizer("null", "null", WORDS_MODEL,
-                "{\"type\": \"RobertaProcessing\", \"sep\": [\"[SEP]\", 31], \"cls\": [\"[CLS]\", 30], \"trim_offsets\": true, \"add_prefix_space\": false}",
+                "{\"type\": \"RobertaProcessing\", \"sep\": [\"[SEP]\", 9], \"cls\": [\"[CLS]\", 8], \"trim_offsets\": true, \"add_prefix_space\": false}",
                 "null", SPECIALS);
-        assertArrayEquals(new int[]{30, 0, 31, 31, 1, 31}, roberta.encodePair("a", "b", true).ids());
+        assertArrayEquals(new int[]{8, 0, 9, 9, 1, 9}, roberta.encodePair("a", "b", true).ids());
         assertArrayEquals(new int[6], roberta.encodePair("a", "b", true).typeIds());
         // ByteLevel trims the leading space out of the offsets of "Ġb"
         String model = "{\"type\": \"BPE\", \"vocab\": {\"a\": 0, \"b\": 1, \"Ġ\": 2, \"Ġb\": 3}, \"merges\": [\"Ġ b\"]}";
         String pre = "{\"type\": \"ByteLevel\", \"add_prefix_space\": false, \"use_regex\": true}";
         HuggingFaceTokenizer bl = tokenizer("null", pre, model,
                 "{\"type\": \"Sequence\", \"processors\": [{\"type\": \"ByteLevel\", \"trim_offsets\": true, \"add_prefix_space\": false},"
-                        + " {\"type\": \"BertProcessing\", \"sep\": [\"[SEP]\", 31], \"cls\": [\"[CLS]\", 30]}]}",
-                "{\"type\": \"ByteLevel\"}", SPECIALS);
+                        + " {\"type\": \"BertProcessing\", \"sep\": [\"[SEP]\", 5], \"cls\": [\"[CLS]\", 4]}]}",
+                "{\"type\": \"ByteLevel\"}", "[" + added(4, "[CLS]", "") + "," + added(5, "[SEP]", "") + "]");
         Encoding e = bl.encode("a b", true);
-        assertArrayEquals(new int[]{30, 0, 3, 31}, e.ids());
+        assertArrayEquals(new int[]{4, 0, 3, 5}, e.ids());
         assertArrayEquals(new int[]{2, 3}, e.offsets()[2]);
         assertEquals("a b", bl.decode(e.ids(), true));
         assertEquals("[CLS]a b[SEP]", bl.decode(e.ids(), false));
@@ -322,8 +322,6 @@ class ComponentsTest {
         assertTrue(e.getMessage().startsWith("tokenizer.json: model.merges[0]: token 'z' is not in model.vocab"), e.getMessage());
         e = assertThrows(ModernBertException.class, () -> HuggingFaceTokenizer.fromJson("{not json", null, "tokenizer.json", "c"));
         assertTrue(e.getMessage().startsWith("tokenizer.json: not valid JSON"), e.getMessage());
-        e = assertThrows(ModernBertException.class, () -> FixtureTokenizers.MODERNBERT_STYLE.decode(new int[]{1, 999_999}, false));
-        assertTrue(e.getMessage().contains("999999"), e.getMessage());
     }
 
     @Test
