@@ -105,7 +105,7 @@ public final class ModernBertDecoderConfig {
         bosTokenId = b.bosTokenId;
         clsTokenId = b.clsTokenId;
         sepTokenId = b.sepTokenId;
-        globalRopeTheta = b.globalRopeTheta;
+        globalRopeTheta = b.ropeFullTheta != null ? b.ropeFullTheta : b.globalRopeTheta;
         attentionBias = b.attentionBias;
         attentionDropout = b.attentionDropout;
         embeddingDropout = b.embeddingDropout;
@@ -118,7 +118,8 @@ public final class ModernBertDecoderConfig {
         useCache = b.useCache;
         localAttention = b.localAttention;
         globalAttnEveryNLayers = b.globalAttnEveryNLayers;
-        localRopeTheta = b.localRopeTheta == null ? b.globalRopeTheta : b.localRopeTheta;
+        localRopeTheta = b.ropeSlidingTheta != null ? b.ropeSlidingTheta
+                : b.localRopeTheta == null ? b.globalRopeTheta : b.localRopeTheta;
         eosTokenIds = b.eosTokenIds != null ? List.copyOf(b.eosTokenIds)
                 : eosTokenId == null ? List.of() : List.of(eosTokenId);
         architectures = List.copyOf(b.architectures);
@@ -467,6 +468,9 @@ public final class ModernBertDecoderConfig {
         private int globalAttnEveryNLayers = 3;
         private Double localRopeTheta = 160000.0;
         private List<Integer> eosTokenIds;
+        /** Thetas from rope_scaling / rope_parameters (newer transformers save these), winning over the flat keys. */
+        private Double ropeFullTheta;
+        private Double ropeSlidingTheta;
         private List<AttentionType> layerTypes;
         private List<String> architectures = List.of("ModernBertDecoderForCausalLM");
         private boolean tieWordEmbeddings = true;
@@ -558,6 +562,10 @@ public final class ModernBertDecoderConfig {
                 case "num_labels" -> numLabels = intField(key, v);
                 case "problem_type" -> problemType = problemTypeField(key, v);
                 case "torch_dtype", "dtype" -> torchDtype = v.isNull() ? null : v.asText();
+                case "rope_scaling", "rope_parameters" -> {
+                    ropeField(key, v);
+                    extra.put(key, v);
+                }
                 default -> {
                     if (!IGNORED.contains(key)) {
                         extra.put(key, v);
@@ -596,6 +604,43 @@ public final class ModernBertDecoderConfig {
                 return out;
             }
             return List.of(intField(key, v));
+        }
+
+        /**
+         * transformers' per-layer-type RoPE parameters: {@code {"full_attention": {...},
+         * "sliding_attention": {...}}}, or one flat dict that applies to full attention (as
+         * transformers' config reads it). Only the default rotary embedding is implemented here: any
+         * other {@code rope_type} (linear, dynamic, yarn, ...) is refused rather than silently ignored.
+         */
+        private void ropeField(String key, JsonNode v) {
+            if (v.isNull()) {
+                return;
+            }
+            if (!v.isObject()) {
+                throw new ConfigException("field " + key + " must be an object, got " + v);
+            }
+            if (v.has("full_attention") || v.has("sliding_attention")) {
+                ropeFullTheta = ropeTheta(key + ".full_attention", v.get("full_attention"), ropeFullTheta);
+                ropeSlidingTheta = ropeTheta(key + ".sliding_attention", v.get("sliding_attention"), ropeSlidingTheta);
+            } else {
+                ropeFullTheta = ropeTheta(key, v, ropeFullTheta);
+            }
+        }
+
+        private static Double ropeTheta(String key, JsonNode v, Double previous) {
+            if (v == null || v.isNull()) {
+                return previous;
+            }
+            if (!v.isObject()) {
+                throw new ConfigException("field " + key + " must be an object, got " + v);
+            }
+            JsonNode type = v.has("rope_type") ? v.get("rope_type") : v.get("type");
+            if (type != null && !type.isNull() && !"default".equals(type.asText())) {
+                throw new ConfigException("field " + key + " has rope_type " + type + ": this SDK implements only the default"
+                        + " rotary embedding (rope_type \"default\"), so it cannot run this checkpoint faithfully");
+            }
+            JsonNode theta = v.get("rope_theta");
+            return theta == null || theta.isNull() ? previous : doubleField(key + ".rope_theta", theta);
         }
 
         private static double doubleField(String key, JsonNode v) {

@@ -286,4 +286,21 @@ class ModernBertDecoderConfigTest {
         assertEquals(0.0, ModernBertDecoderConfig.fromJson("{\"norm_eps\": 0}").normEps());
         assertContains(fails("{\"norm_eps\": -1e-5}"), "norm_eps must be a finite number >= 0, got -1.0E-5");
     }
+
+    @Test
+    void ropeParametersGiveTheThetasAndOtherRopeTypesAreRefused() {
+        ModernBertDecoderConfig v5 = ModernBertDecoderConfig.fromJson("{\"rope_parameters\": {\"full_attention\":"
+                + " {\"rope_type\": \"default\", \"rope_theta\": 160000.0}, \"sliding_attention\": {\"rope_type\": \"default\","
+                + " \"rope_theta\": 10000.0}}}");
+        assertEquals(160000.0, v5.globalRopeTheta());
+        assertEquals(10000.0, v5.localRopeTheta());
+        assertEquals(v5.localRopeTheta(), ModernBertDecoderConfig.fromJson(v5.toJson()).localRopeTheta(), "round trip");
+        assertEquals(5e5, ModernBertDecoderConfig.fromJson("{\"rope_scaling\": {\"rope_type\": \"default\", \"rope_theta\": 5e5}}")
+                .globalRopeTheta(), "a flat dict applies to full attention");
+        ModernBertDecoderConfig.fromJson("{\"rope_scaling\": null}");
+        assertContains(fails("{\"rope_scaling\": {\"rope_type\": \"linear\", \"factor\": 2.0}}"),
+                "field rope_scaling has rope_type \"linear\": this SDK implements only the default rotary embedding");
+        assertContains(fails("{\"rope_parameters\": {\"sliding_attention\": {\"type\": \"yarn\"}}}"),
+                "field rope_parameters.sliding_attention has rope_type \"yarn\"");
+    }
 }
