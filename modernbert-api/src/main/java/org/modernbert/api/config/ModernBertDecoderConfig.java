@@ -25,6 +25,23 @@ import java.util.Set;
  * attention when {@code i % global_attn_every_n_layers == 0} and sliding otherwise. {@code
  * sliding_window} in a config.json is derived by transformers and ignored here in favour of {@code
  * local_attention} (window = {@code local_attention / 2}). Unknown keys are kept in {@link #extra()}.
+ *
+ * <p>What loads: whatever transformers' {@code ModernBertDecoderConfig} and {@code PretrainedConfig}
+ * load and transformers can build a model from. Refused, with the field and the accepted range:
+ * values transformers rejects (an unknown {@code layer_types} entry, {@code problem_type}, an
+ * {@code id2label} key that is not an integer, a wrong type) and values with which transformers fails
+ * to build or run the model (sizes that are not positive, {@code hidden_size} not divisible by {@code
+ * num_attention_heads}, an odd head dimension, a dropout outside [0, 1], a {@code pad_token_id}
+ * outside {@code [-vocab_size, vocab_size)}, which torch's {@code nn.Embedding(padding_idx=...)}
+ * asserts). Settings only some layers use ({@code local_attention}, {@code local_rope_theta},
+ * {@code global_rope_theta}, {@code global_attn_every_n_layers}) are checked only when a layer uses them.
+ *
+ * <p>Special-token ids are checked where they are used, not here: {@code cls_token_id} and {@code
+ * sep_token_id} (the transformers defaults 50281/50282 are fine with a small vocabulary) are not
+ * used by this SDK; an {@code eos_token_id} outside the vocabulary can never be generated, so
+ * {@code generate} logs one warning per request and stops by the other criteria (length, stop
+ * strings, time); {@code bos_token_id} is not used (prompts are never empty) and {@code
+ * pad_token_id} only by callers that pad, since rows here are never padded.
  */
 public final class ModernBertDecoderConfig {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -42,6 +59,7 @@ public final class ModernBertDecoderConfig {
     private final boolean normBias;
     private final Integer padTokenId;
     private final Integer eosTokenId;
+    private final List<Integer> eosTokenIds;
     private final Integer bosTokenId;
     private final Integer clsTokenId;
     private final Integer sepTokenId;
@@ -87,7 +105,7 @@ public final class ModernBertDecoderConfig {
         bosTokenId = b.bosTokenId;
         clsTokenId = b.clsTokenId;
         sepTokenId = b.sepTokenId;
-        globalRopeTheta = b.globalRopeTheta;
+        globalRopeTheta = b.ropeFullTheta != null ? b.ropeFullTheta : b.globalRopeTheta;
         attentionBias = b.attentionBias;
         attentionDropout = b.attentionDropout;
         embeddingDropout = b.embeddingDropout;
@@ -100,7 +118,10 @@ public final class ModernBertDecoderConfig {
         useCache = b.useCache;
         localAttention = b.localAttention;
         globalAttnEveryNLayers = b.globalAttnEveryNLayers;
-        localRopeTheta = b.localRopeTheta;
+        localRopeTheta = b.ropeSlidingTheta != null ? b.ropeSlidingTheta
+                : b.localRopeTheta == null ? b.globalRopeTheta : b.localRopeTheta;
+        eosTokenIds = b.eosTokenIds != null ? List.copyOf(b.eosTokenIds)
+                : eosTokenId == null ? List.of() : List.of(eosTokenId);
         architectures = List.copyOf(b.architectures);
         tieWordEmbeddings = b.tieWordEmbeddings;
         problemType = b.problemType;
@@ -111,6 +132,10 @@ public final class ModernBertDecoderConfig {
             layerTypes = List.copyOf(b.layerTypes);
             layerTypesExplicit = true;
         } else {
+            if (globalAttnEveryNLayers == 0) {
+                throw new ConfigException("global_attn_every_n_layers must not be 0 without layer_types: layer i uses full"
+                        + " attention when i % global_attn_every_n_layers == 0 (transformers fails dividing by it too)");
+            }
             List<AttentionType> derived = new ArrayList<>(numHiddenLayers);
             for (int i = 0; i < numHiddenLayers; i++) {
                 derived.add(i % globalAttnEveryNLayers == 0 ? AttentionType.FULL_ATTENTION : AttentionType.SLIDING_ATTENTION);
@@ -122,24 +147,15 @@ public final class ModernBertDecoderConfig {
             throw new ConfigException("layer_types has " + layerTypes.size() + " entries but num_hidden_layers is "
                     + numHiddenLayers + ": expected one entry per layer");
         }
-        // Labels: id2label wins (as PretrainedConfig does); else num_labels (default 2) generates LABEL_i.
+        validateLayerSettings();
+        // Labels as PretrainedConfig: id2label wins over a disagreeing num_labels (transformers only warns)
+        // and num_labels is its size, ids as given (a label without a name reads LABEL_i where used);
+        // without id2label, num_labels (default 2) generates LABEL_i, none for num_labels <= 0.
         Map<Integer, String> labels = new LinkedHashMap<>();
         if (b.id2label != null) {
             labels.putAll(b.id2label);
-            if (b.numLabels != null && b.numLabels != labels.size()) {
-                throw new ConfigException("num_labels is " + b.numLabels + " but id2label has " + labels.size()
-                        + " entries: they must agree");
-            }
-            for (int i = 0; i < labels.size(); i++) {
-                if (!labels.containsKey(i)) {
-                    throw new ConfigException("id2label must have the ids 0.." + (labels.size() - 1) + " but lacks " + i);
-                }
-            }
         } else {
             int n = b.numLabels == null ? 2 : b.numLabels;
-            if (n < 1) {
-                throw new ConfigException("num_labels must be at least 1, got " + n);
-            }
             for (int i = 0; i < n; i++) {
                 labels.put(i, "LABEL_" + i);
             }
@@ -162,43 +178,62 @@ public final class ModernBertDecoderConfig {
         positive("num_hidden_layers", numHiddenLayers);
         positive("num_attention_heads", numAttentionHeads);
         positive("max_position_embeddings", maxPositionEmbeddings);
-        positive("global_attn_every_n_layers", globalAttnEveryNLayers);
         if (hiddenSize % numAttentionHeads != 0) {
             throw new ConfigException("hidden_size " + hiddenSize + " is not divisible by num_attention_heads "
-                    + numAttentionHeads + ": each head needs hidden_size / num_attention_heads dimensions");
+                    + numAttentionHeads + ": each head needs hidden_size / num_attention_heads dimensions"
+                    + " (transformers refuses it too when it builds the model)");
         }
         if ((hiddenSize / numAttentionHeads) % 2 != 0) {
             throw new ConfigException("head dimension hidden_size / num_attention_heads = " + (hiddenSize / numAttentionHeads)
-                    + " is odd: rotary embeddings need an even head dimension");
+                    + " is odd: rotary embeddings need an even head dimension (transformers fails at its first forward)");
         }
-        if (localAttention < 2) {
-            throw new ConfigException("local_attention must be at least 2 (the window is local_attention / 2), got " + localAttention);
+        if (!(normEps >= 0) || Double.isInfinite(normEps)) {
+            throw new ConfigException("norm_eps must be a finite number >= 0, got " + normEps
+                    + ": a negative epsilon makes layer norm take the square root of a negative number");
         }
-        if (!(normEps > 0)) {
-            throw new ConfigException("norm_eps must be positive, got " + normEps);
+        dropout("attention_dropout", attentionDropout);
+        dropout("embedding_dropout", embeddingDropout);
+        dropout("mlp_dropout", mlpDropout);
+        // nn.Embedding(vocab_size, hidden_size, padding_idx=pad_token_id): torch asserts
+        // -vocab_size <= padding_idx < vocab_size when transformers builds the model.
+        if (padTokenId != null && (padTokenId < -vocabSize || padTokenId >= vocabSize)) {
+            throw new ConfigException("pad_token_id " + padTokenId + " is outside the vocabulary of " + vocabSize
+                    + " tokens (accepted: " + (-vocabSize) + " to " + (vocabSize - 1) + ", or null): transformers builds the"
+                    + " token embedding with padding_idx = pad_token_id and fails to construct the model with it");
         }
-        if (!(globalRopeTheta > 0)) {
-            throw new ConfigException("global_rope_theta must be positive, got " + globalRopeTheta);
+    }
+
+    /** Checks that depend on which layer types are present (a setting no layer uses is not checked). */
+    private void validateLayerSettings() {
+        boolean anySliding = layerTypes.contains(AttentionType.SLIDING_ATTENTION);
+        boolean anyFull = layerTypes.contains(AttentionType.FULL_ATTENTION);
+        if (anySliding && localAttention < 2) {
+            throw new ConfigException("local_attention must be at least 2 when a layer uses sliding attention, got "
+                    + localAttention + " (the window is local_attention / 2 and must hold the position itself)");
         }
-        if (!(localRopeTheta > 0)) {
-            throw new ConfigException("local_rope_theta must be positive, got " + localRopeTheta);
+        if (anyFull && !(globalRopeTheta > 0 && Double.isFinite(globalRopeTheta))) {
+            throw new ConfigException("global_rope_theta must be a positive number when a layer uses full attention, got "
+                    + globalRopeTheta + ": the rotary frequencies are powers of it");
         }
-        tokenId("pad_token_id", padTokenId);
-        tokenId("eos_token_id", eosTokenId);
-        tokenId("bos_token_id", bosTokenId);
-        tokenId("cls_token_id", clsTokenId);
-        tokenId("sep_token_id", sepTokenId);
+        if (anySliding && !(localRopeTheta > 0 && Double.isFinite(localRopeTheta))) {
+            throw new ConfigException("local_rope_theta must be a positive number when a layer uses sliding attention, got "
+                    + localRopeTheta + ": the rotary frequencies are powers of it");
+        }
     }
 
     private static void positive(String field, int value) {
         if (value <= 0) {
-            throw new ConfigException(field + " must be positive, got " + value);
+            throw new ConfigException(field + " must be positive, got " + value
+                    + (value < 0 ? " (transformers cannot build a model with a negative size either)"
+                    : " (a model needs at least one)"));
         }
     }
 
-    private void tokenId(String field, Integer id) {
-        if (id != null && (id < 0 || id >= vocabSize)) {
-            throw new ConfigException(field + " " + id + " is outside the vocabulary [0, " + vocabSize + ")");
+    /** torch's {@code nn.Dropout(p)} refuses p outside [0, 1] when transformers builds the model. */
+    private static void dropout(String field, double p) {
+        if (p < 0 || p > 1) {
+            throw new ConfigException(field + " must be between 0 and 1, got " + p
+                    + " (torch refuses such a dropout when transformers builds the model; it is inactive at inference)");
         }
     }
 
@@ -265,7 +300,11 @@ public final class ModernBertDecoderConfig {
         o.put("norm_eps", normEps);
         o.put("norm_bias", normBias);
         o.put("pad_token_id", padTokenId);
-        o.put("eos_token_id", eosTokenId);
+        if (eosTokenIds.size() > 1) {
+            o.putPOJO("eos_token_id", eosTokenIds);
+        } else {
+            o.put("eos_token_id", eosTokenId);
+        }
         o.put("bos_token_id", bosTokenId);
         o.put("cls_token_id", clsTokenId);
         o.put("sep_token_id", sepTokenId);
@@ -351,7 +390,10 @@ public final class ModernBertDecoderConfig {
     public double normEps() { return normEps; }
     public boolean normBias() { return normBias; }
     public Integer padTokenId() { return padTokenId; }
+    /** The first {@code eos_token_id} (config.json may list several), or null. */
     public Integer eosTokenId() { return eosTokenId; }
+    /** Every {@code eos_token_id} of config.json, in order; empty when it is null or []. */
+    public List<Integer> eosTokenIds() { return eosTokenIds; }
     public Integer bosTokenId() { return bosTokenId; }
     public Integer clsTokenId() { return clsTokenId; }
     public Integer sepTokenId() { return sepTokenId; }
@@ -424,7 +466,11 @@ public final class ModernBertDecoderConfig {
         private boolean useCache = true;
         private int localAttention = 128;
         private int globalAttnEveryNLayers = 3;
-        private double localRopeTheta = 160000.0;
+        private Double localRopeTheta = 160000.0;
+        private List<Integer> eosTokenIds;
+        /** Thetas from rope_scaling / rope_parameters (newer transformers save these), winning over the flat keys. */
+        private Double ropeFullTheta;
+        private Double ropeSlidingTheta;
         private List<AttentionType> layerTypes;
         private List<String> architectures = List.of("ModernBertDecoderForCausalLM");
         private boolean tieWordEmbeddings = true;
@@ -448,7 +494,7 @@ public final class ModernBertDecoderConfig {
         public Builder normEps(double v) { normEps = v; return this; }
         public Builder normBias(boolean v) { normBias = v; return this; }
         public Builder padTokenId(Integer v) { padTokenId = v; return this; }
-        public Builder eosTokenId(Integer v) { eosTokenId = v; return this; }
+        public Builder eosTokenId(Integer v) { eosTokenId = v; eosTokenIds = null; return this; }
         public Builder bosTokenId(Integer v) { bosTokenId = v; return this; }
         public Builder clsTokenId(Integer v) { clsTokenId = v; return this; }
         public Builder sepTokenId(Integer v) { sepTokenId = v; return this; }
@@ -487,7 +533,10 @@ public final class ModernBertDecoderConfig {
                 case "norm_eps" -> normEps = doubleField(key, v);
                 case "norm_bias" -> normBias = boolField(key, v);
                 case "pad_token_id" -> padTokenId = tokenIdField(key, v);
-                case "eos_token_id" -> eosTokenId = tokenIdField(key, v);
+                case "eos_token_id" -> {
+                    eosTokenIds = tokenIdsField(key, v);
+                    eosTokenId = eosTokenIds.isEmpty() ? null : eosTokenIds.getFirst();
+                }
                 case "bos_token_id" -> bosTokenId = tokenIdField(key, v);
                 case "cls_token_id" -> clsTokenId = tokenIdField(key, v);
                 case "sep_token_id" -> sepTokenId = tokenIdField(key, v);
@@ -504,7 +553,7 @@ public final class ModernBertDecoderConfig {
                 case "use_cache" -> useCache = boolField(key, v);
                 case "local_attention" -> localAttention = intField(key, v);
                 case "global_attn_every_n_layers" -> globalAttnEveryNLayers = intField(key, v);
-                case "local_rope_theta" -> localRopeTheta = v.isNull() ? globalRopeTheta : doubleField(key, v);
+                case "local_rope_theta" -> localRopeTheta = v.isNull() ? null : doubleField(key, v);
                 case "layer_types" -> layerTypes = layerTypesField(key, v);
                 case "architectures" -> architectures = stringListField(key, v);
                 case "tie_word_embeddings" -> tieWordEmbeddings = boolField(key, v);
@@ -513,6 +562,10 @@ public final class ModernBertDecoderConfig {
                 case "num_labels" -> numLabels = intField(key, v);
                 case "problem_type" -> problemType = problemTypeField(key, v);
                 case "torch_dtype", "dtype" -> torchDtype = v.isNull() ? null : v.asText();
+                case "rope_scaling", "rope_parameters" -> {
+                    ropeField(key, v);
+                    extra.put(key, v);
+                }
                 default -> {
                     if (!IGNORED.contains(key)) {
                         extra.put(key, v);
@@ -529,15 +582,65 @@ public final class ModernBertDecoderConfig {
             return v.intValue();
         }
 
+        /**
+         * A special-token id: an integer, null, or a list (some checkpoints list several; the first is
+         * kept, [] reads as null). Any integer loads, as in transformers: whether it is in the
+         * vocabulary is checked where the id is used (see the class comment).
+         */
         private static Integer tokenIdField(String key, JsonNode v) {
+            List<Integer> ids = tokenIdsField(key, v);
+            return ids.isEmpty() ? null : ids.getFirst();
+        }
+
+        private static List<Integer> tokenIdsField(String key, JsonNode v) {
             if (v.isNull()) {
-                return null;
+                return List.of();
             }
-            if (v.isArray() && !v.isEmpty()) {
-                // Some checkpoints list several ids; the config keeps the first, generation_config keeps all.
-                return intField(key, v.get(0));
+            if (v.isArray()) {
+                List<Integer> out = new ArrayList<>(v.size());
+                for (int i = 0; i < v.size(); i++) {
+                    out.add(intField(key + "[" + i + "]", v.get(i)));
+                }
+                return out;
             }
-            return intField(key, v);
+            return List.of(intField(key, v));
+        }
+
+        /**
+         * transformers' per-layer-type RoPE parameters: {@code {"full_attention": {...},
+         * "sliding_attention": {...}}}, or one flat dict that applies to full attention (as
+         * transformers' config reads it). Only the default rotary embedding is implemented here: any
+         * other {@code rope_type} (linear, dynamic, yarn, ...) is refused rather than silently ignored.
+         */
+        private void ropeField(String key, JsonNode v) {
+            if (v.isNull()) {
+                return;
+            }
+            if (!v.isObject()) {
+                throw new ConfigException("field " + key + " must be an object, got " + v);
+            }
+            if (v.has("full_attention") || v.has("sliding_attention")) {
+                ropeFullTheta = ropeTheta(key + ".full_attention", v.get("full_attention"), ropeFullTheta);
+                ropeSlidingTheta = ropeTheta(key + ".sliding_attention", v.get("sliding_attention"), ropeSlidingTheta);
+            } else {
+                ropeFullTheta = ropeTheta(key, v, ropeFullTheta);
+            }
+        }
+
+        private static Double ropeTheta(String key, JsonNode v, Double previous) {
+            if (v == null || v.isNull()) {
+                return previous;
+            }
+            if (!v.isObject()) {
+                throw new ConfigException("field " + key + " must be an object, got " + v);
+            }
+            JsonNode type = v.has("rope_type") ? v.get("rope_type") : v.get("type");
+            if (type != null && !type.isNull() && !"default".equals(type.asText())) {
+                throw new ConfigException("field " + key + " has rope_type " + type + ": this SDK implements only the default"
+                        + " rotary embedding (rope_type \"default\"), so it cannot run this checkpoint faithfully");
+            }
+            JsonNode theta = v.get("rope_theta");
+            return theta == null || theta.isNull() ? previous : doubleField(key + ".rope_theta", theta);
         }
 
         private static double doubleField(String key, JsonNode v) {
@@ -547,11 +650,21 @@ public final class ModernBertDecoderConfig {
             return v.doubleValue();
         }
 
+        /**
+         * true/false; an integer or null reads as Python's truth value does in transformers (0 and null
+         * false, other integers true). A string is refused: Python would read "false" as true.
+         */
         private static boolean boolField(String key, JsonNode v) {
-            if (!v.isBoolean()) {
-                throw new ConfigException("field " + key + " must be true or false, got " + v);
+            if (v.isBoolean()) {
+                return v.booleanValue();
             }
-            return v.booleanValue();
+            if (v.isNull()) {
+                return false;
+            }
+            if (v.isIntegralNumber()) {
+                return v.bigIntegerValue().signum() != 0;
+            }
+            throw new ConfigException("field " + key + " must be true or false (or 0/1), got " + v);
         }
 
         private static Activation activationField(String key, JsonNode v) {

@@ -141,9 +141,15 @@ class ModernBertDecoderConfigTest {
         ModernBertDecoderConfig regression = ModernBertDecoderConfig.fromJson("{\"num_labels\": 1}");
         assertEquals(ProblemType.REGRESSION, regression.effectiveProblemType());
 
-        assertContains(fails("{\"num_labels\": 2, \"id2label\": {\"0\": \"a\", \"1\": \"b\", \"2\": \"c\"}}"),
-                "num_labels is 2 but id2label has 3 entries");
-        assertContains(fails("{\"id2label\": {\"0\": \"a\", \"2\": \"c\"}}"), "id2label must have the ids 0..1 but lacks 1");
+        // PretrainedConfig: id2label wins over a disagreeing num_labels (a warning there), its ids as given
+        ModernBertDecoderConfig disagreeing = ModernBertDecoderConfig.fromJson(
+                "{\"num_labels\": 2, \"id2label\": {\"0\": \"a\", \"1\": \"b\", \"2\": \"c\"}}");
+        assertEquals(3, disagreeing.numLabels());
+        ModernBertDecoderConfig gap = ModernBertDecoderConfig.fromJson("{\"id2label\": {\"0\": \"a\", \"2\": \"c\"}}");
+        assertEquals(2, gap.numLabels());
+        assertEquals("c", gap.id2label().get(2));
+        assertEquals(0, ModernBertDecoderConfig.fromJson("{\"num_labels\": 0}").numLabels());
+        assertContains(fails("{\"id2label\": {\"zero\": \"a\"}}"), "field id2label has key \"zero\": expected an integer id");
         assertContains(fails("{\"problem_type\": \"ranking\"}"), "field problem_type is \"ranking\"", "regression, single_label_classification");
     }
 
@@ -154,12 +160,17 @@ class ModernBertDecoderConfigTest {
         assertContains(fails("{\"vocab_size\": 0}"), "vocab_size must be positive, got 0");
         assertContains(fails("{\"num_hidden_layers\": -2}"), "num_hidden_layers must be positive, got -2");
         assertContains(fails("{\"vocab_size\": 512, \"pad_token_id\": 600, \"bos_token_id\": 1, \"eos_token_id\": 2,"
-                + " \"cls_token_id\": 1, \"sep_token_id\": 2}"), "pad_token_id 600 is outside the vocabulary [0, 512)");
+                + " \"cls_token_id\": 1, \"sep_token_id\": 2}"), "pad_token_id 600 is outside the vocabulary of 512 tokens"
+                + " (accepted: -512 to 511, or null): transformers builds the token embedding with padding_idx = pad_token_id"
+                + " and fails to construct the model with it");
         assertContains(fails("{\"hidden_size\": \"big\"}"), "field hidden_size must be an integer, got \"big\"");
-        assertContains(fails("{\"norm_bias\": 1}"), "field norm_bias must be true or false, got 1");
+        assertContains(fails("{\"norm_bias\": \"false\"}"), "field norm_bias must be true or false (or 0/1), got \"false\"");
         assertContains(fails("{\"hidden_activation\": \"mish\"}"), "field hidden_activation has unsupported activation \"mish\"");
-        assertContains(fails("{\"local_attention\": 1}"), "local_attention must be at least 2");
-        assertContains(fails("{\"hidden_size\": 36, \"num_attention_heads\": 12}"), "head dimension", "is odd");
+        assertContains(fails("{\"local_attention\": 1}"), "local_attention must be at least 2 when a layer uses sliding attention");
+        assertContains(fails("{\"hidden_size\": 36, \"num_attention_heads\": 12}"), "head dimension", "is odd",
+                "transformers fails at its first forward");
+        assertContains(fails("{\"hidden_size\": 100, \"num_attention_heads\": 12}"), "transformers refuses it too");
+        assertContains(fails("{\"vocab_size\": -5}"), "vocab_size must be positive, got -5 (transformers cannot build");
         assertContains(fails("[1, 2]"), "config must be a JSON object");
         assertContains(fails("{\"model_type\": \"llama\", \"vocab_size\": 512}"),
                 "model_type is \"llama\": this SDK runs ModernBERT decoder checkpoints");
@@ -176,5 +187,120 @@ class ModernBertDecoderConfigTest {
         Path missing = dir.resolve("nope.json");
         assertContains(assertThrows(ConfigException.class, () -> ModernBertDecoderConfig.fromJsonFile(missing)).getMessage(),
                 "cannot read " + missing);
+    }
+
+    // ---- issue 9, item 1: accept what transformers accepts, check on use ----
+
+    private static final String SMALL = "\"vocab_size\": 4096, \"hidden_size\": 64, \"num_attention_heads\": 4,"
+            + " \"num_hidden_layers\": 3, \"pad_token_id\": 4093";
+
+    @Test
+    void clsAndSepAtTheirDefaultsLoadWithASmallVocabulary() {
+        // cls/sep left at 50281/50282, as transformers' defaults leave them; transformers loads this.
+        ModernBertDecoderConfig c = ModernBertDecoderConfig.fromJson("{" + SMALL + ", \"eos_token_id\": 4092, \"bos_token_id\": 4091}");
+        assertEquals(50281, c.clsTokenId());
+        assertEquals(50282, c.sepTokenId());
+        assertEquals(4096, c.vocabSize());
+    }
+
+    @Test
+    void eosAndBosOutsideTheVocabularyLoadAndAreCheckedWhereUsed() {
+        ModernBertDecoderConfig c = ModernBertDecoderConfig.fromJson("{" + SMALL + "}");
+        assertEquals(50282, c.eosTokenId(), "checked by generate, which warns");
+        assertEquals(50281, c.bosTokenId());
+        ModernBertDecoderConfig negative = ModernBertDecoderConfig.fromJson("{" + SMALL + ", \"eos_token_id\": -1,"
+                + " \"bos_token_id\": -7, \"cls_token_id\": 99999, \"sep_token_id\": null}");
+        assertEquals(-1, negative.eosTokenId());
+        assertNull(negative.sepTokenId());
+    }
+
+    @Test
+    void padTokenIdFollowsTorchsPaddingIdxRange() {
+        // nn.Embedding(vocab_size, hidden_size, padding_idx=pad_token_id) accepts -vocab_size..vocab_size-1
+        assertEquals(-1, ModernBertDecoderConfig.fromJson("{\"vocab_size\": 512, \"pad_token_id\": -1}").padTokenId());
+        assertEquals(-512, ModernBertDecoderConfig.fromJson("{\"vocab_size\": 512, \"pad_token_id\": -512}").padTokenId());
+        assertNull(ModernBertDecoderConfig.fromJson("{\"vocab_size\": 512, \"pad_token_id\": null}").padTokenId());
+        assertContains(fails("{\"vocab_size\": 512, \"pad_token_id\": -513}"), "pad_token_id -513 is outside the vocabulary",
+                "accepted: -512 to 511, or null");
+        // the transformers default pad 50283 with a small vocabulary: transformers fails building the model
+        assertContains(fails("{\"vocab_size\": 4096, \"hidden_size\": 64, \"num_attention_heads\": 4}"),
+                "pad_token_id 50283 is outside the vocabulary of 4096 tokens");
+    }
+
+    @Test
+    void eosTokenIdListsAreKeptWhole() {
+        ModernBertDecoderConfig c = ModernBertDecoderConfig.fromJson("{" + SMALL + ", \"eos_token_id\": [4092, 4095]}");
+        assertEquals(4092, c.eosTokenId());
+        assertEquals(List.of(4092, 4095), c.eosTokenIds());
+        assertEquals(List.of(4092, 4095), ModernBertDecoderConfig.fromJson(c.toJson()).eosTokenIds(), "round trip");
+        ModernBertDecoderConfig empty = ModernBertDecoderConfig.fromJson("{" + SMALL + ", \"eos_token_id\": []}");
+        assertNull(empty.eosTokenId());
+        assertEquals(List.of(), empty.eosTokenIds());
+        assertContains(fails("{\"eos_token_id\": [1, \"x\"]}"), "field eos_token_id[1] must be an integer, got \"x\"");
+    }
+
+    @Test
+    void booleansReadAsPythonReadsIntegersAndNull() {
+        ModernBertDecoderConfig c = ModernBertDecoderConfig.fromJson("{\"norm_bias\": 1, \"mlp_bias\": 0, \"use_cache\": null}");
+        assertTrue(c.normBias());
+        assertFalse(c.mlpBias());
+        assertFalse(c.useCache());
+    }
+
+    @Test
+    void settingsNoLayerUsesAreNotChecked() {
+        // every layer full attention: the sliding window and its rope theta are unused
+        ModernBertDecoderConfig allFull = ModernBertDecoderConfig.fromJson("{\"num_hidden_layers\": 2, \"local_attention\": 0,"
+                + " \"local_rope_theta\": 0, \"layer_types\": [\"full_attention\", \"full_attention\"],"
+                + " \"global_attn_every_n_layers\": 0}");
+        assertEquals(2, allFull.numHiddenLayers());
+        assertContains(fails("{\"num_hidden_layers\": 2, \"local_attention\": 0}"),
+                "local_attention must be at least 2 when a layer uses sliding attention, got 0");
+        assertContains(fails("{\"num_hidden_layers\": 2, \"local_rope_theta\": -1}"),
+                "local_rope_theta must be a positive number when a layer uses sliding attention, got -1.0");
+        assertContains(fails("{\"global_rope_theta\": 0}"), "global_rope_theta must be a positive number when a layer uses full attention");
+        assertContains(fails("{\"global_attn_every_n_layers\": 0}"), "global_attn_every_n_layers must not be 0 without layer_types");
+        // all sliding: the global theta is unused; a negative period works as Python's i % n == 0 does
+        assertEquals(1e4, ModernBertDecoderConfig.fromJson("{\"num_hidden_layers\": 1, \"global_rope_theta\": 0,"
+                + " \"local_rope_theta\": 1e4, \"layer_types\": [\"sliding_attention\"]}").localRopeTheta());
+        assertEquals(List.of(FULL_ATTENTION, SLIDING_ATTENTION, SLIDING_ATTENTION, FULL_ATTENTION),
+                ModernBertDecoderConfig.fromJson("{\"num_hidden_layers\": 4, \"global_attn_every_n_layers\": -3}").layerTypes());
+    }
+
+    @Test
+    void localRopeThetaNullMeansTheGlobalOneWhateverTheKeyOrder() {
+        assertEquals(1e5, ModernBertDecoderConfig.fromJson("{\"local_rope_theta\": null, \"global_rope_theta\": 1e5}").localRopeTheta());
+        assertEquals(1e5, ModernBertDecoderConfig.fromJson("{\"global_rope_theta\": 1e5, \"local_rope_theta\": null}").localRopeTheta());
+    }
+
+    @Test
+    void dropoutsOutsideZeroToOneAreRefusedAsTorchRefusesThem() {
+        assertContains(fails("{\"attention_dropout\": 1.5}"), "attention_dropout must be between 0 and 1, got 1.5");
+        assertContains(fails("{\"embedding_dropout\": -0.1}"), "embedding_dropout must be between 0 and 1, got -0.1");
+        assertContains(fails("{\"mlp_dropout\": 2}"), "mlp_dropout must be between 0 and 1");
+        assertEquals(1.0, ModernBertDecoderConfig.fromJson("{\"mlp_dropout\": 1}").mlpDropout());
+    }
+
+    @Test
+    void normEpsZeroLoadsANegativeOneIsRefused() {
+        assertEquals(0.0, ModernBertDecoderConfig.fromJson("{\"norm_eps\": 0}").normEps());
+        assertContains(fails("{\"norm_eps\": -1e-5}"), "norm_eps must be a finite number >= 0, got -1.0E-5");
+    }
+
+    @Test
+    void ropeParametersGiveTheThetasAndOtherRopeTypesAreRefused() {
+        ModernBertDecoderConfig v5 = ModernBertDecoderConfig.fromJson("{\"rope_parameters\": {\"full_attention\":"
+                + " {\"rope_type\": \"default\", \"rope_theta\": 160000.0}, \"sliding_attention\": {\"rope_type\": \"default\","
+                + " \"rope_theta\": 10000.0}}}");
+        assertEquals(160000.0, v5.globalRopeTheta());
+        assertEquals(10000.0, v5.localRopeTheta());
+        assertEquals(v5.localRopeTheta(), ModernBertDecoderConfig.fromJson(v5.toJson()).localRopeTheta(), "round trip");
+        assertEquals(5e5, ModernBertDecoderConfig.fromJson("{\"rope_scaling\": {\"rope_type\": \"default\", \"rope_theta\": 5e5}}")
+                .globalRopeTheta(), "a flat dict applies to full attention");
+        ModernBertDecoderConfig.fromJson("{\"rope_scaling\": null}");
+        assertContains(fails("{\"rope_scaling\": {\"rope_type\": \"linear\", \"factor\": 2.0}}"),
+                "field rope_scaling has rope_type \"linear\": this SDK implements only the default rotary embedding");
+        assertContains(fails("{\"rope_parameters\": {\"sliding_attention\": {\"type\": \"yarn\"}}}"),
+                "field rope_parameters.sliding_attention has rope_type \"yarn\"");
     }
 }

@@ -32,9 +32,12 @@ import java.util.List;
  * @param repetitionPenalty  {@code repetition_penalty}, default 1.0, over prompt and generated tokens
  * @param noRepeatNgramSize  {@code no_repeat_ngram_size}, default 0 (off)
  * @param numReturnSequences {@code num_return_sequences} per prompt, default 1 (more needs sampling)
- * @param eosTokenIds        {@code eos_token_id} (an int or a list in JSON); empty: never stop at eos
- * @param padTokenId         {@code pad_token_id}, or null (kept for completeness: rows are never padded)
- * @param bosTokenId         {@code bos_token_id}, or null
+ * @param eosTokenIds        {@code eos_token_id} (an int or a list in JSON); empty: never stop at eos; an id
+ *                           outside the vocabulary is accepted and never stops a sequence ({@code generate}
+ *                           logs one warning per request)
+ * @param padTokenId         {@code pad_token_id}, or null (kept for completeness: rows are never padded, so
+ *                           any integer is accepted)
+ * @param bosTokenId         {@code bos_token_id}, or null (not used: prompts are never empty; any integer)
  * @param stopStrings        {@code stop_strings}: stop when the generated text contains one
  * @param maxTime            {@code max_time} in seconds, or null
  * @param seed               seed of the sampling random generator, or null for a fresh random seed
@@ -91,16 +94,13 @@ public record GenerationConfig(Integer maxNewTokens, Integer maxLength, int minN
             throw new ModernBertException("num_return_sequences " + numReturnSequences
                     + " needs sampling (do_sample true): greedy decoding would return the same sequence each time");
         }
+        // Any integer id is accepted, as transformers accepts it; it is checked where it is used: an eos
+        // id outside the vocabulary never stops a sequence (Generator warns once per request), pad and
+        // bos are not used by generation (rows are never padded, prompts are never empty).
         for (Integer id : eosTokenIds) {
-            if (id == null || id < 0) {
-                throw new ModernBertException("eos_token_id must hold non-negative token ids, got " + eosTokenIds);
+            if (id == null) {
+                throw new ModernBertException("eos_token_id must hold integer token ids, got " + eosTokenIds);
             }
-        }
-        if (padTokenId != null && padTokenId < 0) {
-            throw new ModernBertException("pad_token_id must be >= 0, got " + padTokenId);
-        }
-        if (bosTokenId != null && bosTokenId < 0) {
-            throw new ModernBertException("bos_token_id must be >= 0, got " + bosTokenId);
         }
         for (String s : stopStrings) {
             if (s == null || s.isEmpty()) {
@@ -207,8 +207,8 @@ public record GenerationConfig(Integer maxNewTokens, Integer maxLength, int minN
         Path cfgFile = folder.resolve("config.json");
         if (Files.exists(cfgFile)) {
             ModernBertDecoderConfig cfg = ModernBertDecoderConfig.fromJsonFile(cfgFile);
-            if (!hasEos && cfg.eosTokenId() != null) {
-                b.eosTokenId(cfg.eosTokenId());
+            if (!hasEos && !cfg.eosTokenIds().isEmpty()) {
+                b.eosTokenIds(cfg.eosTokenIds());
             }
             if (b.padTokenId == null) {
                 b.padTokenId = cfg.padTokenId();

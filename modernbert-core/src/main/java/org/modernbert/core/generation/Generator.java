@@ -83,6 +83,23 @@ public final class Generator {
      */
     public GenerationResult generate(List<int[]> prompts, GenerationConfig config, TokenStreamer streamer,
                                      GenerationControl control) {
+        long estimate = check(prompts, config);
+        try {
+            return run(prompts, config, streamer, control);
+        } catch (OutOfMemoryError e) {
+            // Reached only when the estimate was not enough (other requests, the backend's own buffers).
+            // Everything this request allocated was local to run(), which has unwound: it is garbage now.
+            throw new ModernBertException("ran out of Java heap generating " + (long) prompts.size() * config.numReturnSequences()
+                    + " sequences (estimated " + formatBytes(estimate) + "; -Xmx " + formatBytes(Runtime.getRuntime().maxMemory())
+                    + "); lower num_return_sequences or max_new_tokens, or raise -Xmx", e);
+        }
+    }
+
+    /**
+     * Validates the request before anything is allocated: prompts, stop strings, special tokens, and
+     * the memory it needs (see {@link #requireMemory}); returns the estimated bytes.
+     */
+    private long check(List<int[]> prompts, GenerationConfig config) {
         if (prompts.isEmpty()) {
             throw new ModernBertException("generation needs at least one prompt");
         }
@@ -92,6 +109,20 @@ public final class Generator {
         for (int p = 0; p < prompts.size(); p++) {
             checkPrompt(p, prompts.get(p), config);
         }
+        warnEosOutsideVocabulary(config);
+        long perSequenceSum = 0;
+        for (int[] prompt : prompts) {
+            perSequenceSum = saturatedAdd(perSequenceSum, sequenceBytes(prompt.length, config.maxNewTokensFor(prompt.length)));
+        }
+        long sequences = (long) prompts.size() * config.numReturnSequences();
+        long needed = perSequenceSum > Long.MAX_VALUE / config.numReturnSequences()
+                ? Long.MAX_VALUE : perSequenceSum * config.numReturnSequences();
+        requireMemory(needed, sequences, HeapBudget.CURRENT);
+        return needed;
+    }
+
+    private GenerationResult run(List<int[]> prompts, GenerationConfig config, TokenStreamer streamer,
+                                 GenerationControl control) {
         List<String> ignored = config.ignoredSamplingFields();
         if (!ignored.isEmpty()) {
             LOG.warn("do_sample is false: {} only apply to sampling and are ignored (as in transformers)", ignored);
@@ -277,6 +308,127 @@ public final class Generator {
         synchronized (executor) {
             KvCache.closeAll(all.stream().map(s -> s.cache).toList());
         }
+    }
+
+    /**
+     * One WARN line per request when an {@code eos_token_id} is outside the vocabulary: the model can
+     * never produce it, so it never stops a sequence; generation goes on and stops by length, stop
+     * strings or {@code max_time} (transformers warns likewise for a negative eos id). Such an id is
+     * accepted in config.json, as transformers accepts it.
+     */
+    private void warnEosOutsideVocabulary(GenerationConfig config) {
+        String warning = eosWarning(config.eosTokenIds(), vocabSize);
+        if (warning != null) {
+            LOG.warn(warning);
+        }
+    }
+
+    /** The warning for eos ids outside {@code [0, vocab)}, or null when every one is inside. */
+    static String eosWarning(List<Integer> eos, int vocab) {
+        List<Integer> outside = eos.stream().filter(e -> e < 0 || e >= vocab).toList();
+        if (outside.isEmpty()) {
+            return null;
+        }
+        return "eos_token_id " + (outside.size() == 1 ? outside.getFirst() : outside) + " is outside the vocabulary [0, "
+                + vocab + "): it can never be generated, so it never stops a sequence; generation stops at"
+                + " max_new_tokens/max_length, a stop string or max_time";
+    }
+
+    /**
+     * The heap one sequence needs at most: its KV cache at its full length ({@link ModelExecutor#cacheBytes},
+     * prompt plus {@code max_new_tokens}), its scores buffer and the logits a step returns for it
+     * (a vocabulary of floats each), and its ids (kept while running and copied into the result).
+     */
+    private long sequenceBytes(int promptLength, int maxNew) {
+        long cache;
+        synchronized (executor) { // executor calls are serialized, as everywhere here
+            cache = executor.cacheBytes(CacheSpec.of(promptLength + maxNew));
+        }
+        long logits = 2L * Float.BYTES * vocabSize;
+        long ids = (long) Integer.BYTES * (2L * promptLength + 2L * maxNew);
+        return saturatedAdd(cache, logits + ids + SEQUENCE_OVERHEAD_BYTES);
+    }
+
+    private static long saturatedAdd(long a, long b) {
+        long r = a + b;
+        return r < 0 ? Long.MAX_VALUE : r;
+    }
+
+    /** Objects of one sequence besides its arrays (state, random generator, result records), rounded up. */
+    static final long SEQUENCE_OVERHEAD_BYTES = 512;
+
+    /** The Java heap as the memory check sees it; tests give their own. */
+    interface HeapBudget {
+        /** Bytes that can still be allocated: {@code -Xmx} less what is in use. */
+        long free();
+
+        /** {@code -Xmx}. */
+        long max();
+
+        /** Frees what it can (a full collection) before the check decides to refuse. */
+        default void collect() {
+        }
+
+        HeapBudget CURRENT = new HeapBudget() {
+            @Override
+            public long free() {
+                Runtime rt = Runtime.getRuntime();
+                return rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+            }
+
+            @Override
+            public long max() {
+                return Runtime.getRuntime().maxMemory();
+            }
+
+            @Override
+            public void collect() {
+                System.gc();
+            }
+        };
+    }
+
+    /** The share of {@code -Xmx} the memory check keeps free for the forward pass and everything else. */
+    static final double HEAP_RESERVE = 0.10;
+
+    /**
+     * Refuses a request whose estimated memory exceeds the free heap less a reserve of {@link
+     * #HEAP_RESERVE} of {@code -Xmx}, before anything is allocated, with one line stating the
+     * estimate and the limit. The estimate is an upper bound: it counts every cache at its full
+     * length, while the CPU backend grows a cache as tokens arrive and a sequence may stop early; the
+     * heap is the limit because that backend keeps its caches there. Garbage counts as used until
+     * collected, so a request over the limit triggers one full collection and is checked again.
+     */
+    static void requireMemory(long needed, long sequences, HeapBudget heap) {
+        long reserve = (long) (heap.max() * HEAP_RESERVE);
+        if (needed <= heap.free() - reserve) {
+            return;
+        }
+        heap.collect();
+        long available = Math.max(0, heap.free() - reserve);
+        if (needed <= available) {
+            return;
+        }
+        throw new ModernBertException("this request needs about " + formatBytes(needed) + " (" + sequences + " sequence"
+                + (sequences == 1 ? "" : "s") + " x " + formatBytes(needed / Math.max(1, sequences))
+                + " of KV cache and logits) but the Java heap has " + formatBytes(available) + " free (of -Xmx "
+                + formatBytes(heap.max()) + ", keeping " + Math.round(HEAP_RESERVE * 100) + "% in reserve);"
+                + " lower num_return_sequences or max_new_tokens, or raise -Xmx");
+    }
+
+    /** Bytes in binary units with one decimal: "512 B", "74.0 KiB", "14.2 GiB". */
+    static String formatBytes(long bytes) {
+        if (bytes < 1024) {
+            return bytes + " B";
+        }
+        String[] units = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+        double v = bytes;
+        int u = -1;
+        while (v >= 1024 && u < units.length - 1) {
+            v /= 1024;
+            u++;
+        }
+        return String.format(java.util.Locale.ROOT, "%.1f %s", v, units[u]);
     }
 
     private void checkPrompt(int p, int[] prompt, GenerationConfig config) {

@@ -111,7 +111,8 @@ class GenerationConfigTest {
         rejects("no_repeat_ngram_size", () -> GenerationConfig.builder().noRepeatNgramSize(-2));
         rejects("num_return_sequences", () -> GenerationConfig.builder().numReturnSequences(0));
         rejects("num_return_sequences", () -> GenerationConfig.builder().numReturnSequences(2));
-        rejects("eos_token_id", () -> GenerationConfig.builder().eosTokenIds(List.of(-1)));
+        // A negative eos id is accepted (transformers warns at generate; so does Generator): checked where used.
+        assertEquals(List.of(-1), GenerationConfig.builder().eosTokenIds(List.of(-1)).build().eosTokenIds());
         rejects("stop_strings", () -> GenerationConfig.builder().stopStrings(List.of("")));
         rejects("max_time", () -> GenerationConfig.builder().maxTime(0.0));
         // Temperature 0 is fine for greedy decoding, where it is ignored (transformers only warns).

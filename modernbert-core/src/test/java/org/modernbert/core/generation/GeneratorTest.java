@@ -10,6 +10,7 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -386,5 +387,135 @@ class GeneratorTest {
         assertTrue(e.getMessage().contains("step 3"), e.getMessage());
         assertEquals(2, ex.caches.size());
         assertTrue(ex.caches.stream().allMatch(c -> c.closed), "caches closed after a failure");
+    }
+
+    // ---- limits before allocation (issue 9, item 5) ----
+
+    /** A heap of fixed size for the memory check; counts the collections it was asked for. */
+    private static final class FixedHeap implements Generator.HeapBudget {
+        final long max;
+        long free;
+        long freedByCollect;
+        int collections;
+
+        FixedHeap(long max, long free) {
+            this.max = max;
+            this.free = free;
+        }
+
+        @Override
+        public long free() {
+            return free;
+        }
+
+        @Override
+        public long max() {
+            return max;
+        }
+
+        @Override
+        public void collect() {
+            collections++;
+            free += freedByCollect;
+        }
+    }
+
+    private static final long GIB = 1L << 30;
+
+    @Test
+    void aRequestBeyondTheHeapIsRefusedWithTheEstimateBeforeAnythingIsAllocated() {
+        ScriptedExecutor ex = counting();
+        ex.cacheBytesPerPosition = 1L << 20; // 1 MiB per position: 53 positions are 53 MiB per sequence
+        Generator g = new Generator(ex, VOCAB, 64, null);
+        GenerationConfig config = greedy(50).doSample(true).numReturnSequences(200_000).build();
+        ModernBertException e = assertThrows(ModernBertException.class,
+                () -> g.generate(List.<int[]>of(new int[]{1, 2, 3}), config));
+        // per sequence: 53 MiB of cache + 2 x 16 floats of logits + 2 x 53 ids + 512 B = 55575592 B; x 200000
+        String m = e.getMessage();
+        assertTrue(m.startsWith("this request needs about 10.1 TiB (200000 sequences x 53.0 MiB of KV cache and logits)"
+                + " but the Java heap has "), m);
+        assertTrue(m.endsWith("in reserve); lower num_return_sequences or max_new_tokens, or raise -Xmx"), m);
+        assertTrue(m.matches(".* has (\\d+\\.\\d [KMGTPE]iB|\\d+ B) free \\(of -Xmx \\d+\\.\\d [KMGT]iB, keeping 10% in reserve\\).*"), m);
+        assertFalse(m.contains("\n"), "one line");
+        assertTrue(ex.caches.isEmpty(), "no cache was created");
+        assertTrue(ex.batchSizes.isEmpty(), "no step ran");
+        assertEquals(List.of(53), ex.cacheBytesAsked.stream().map(c -> c.maxLength()).toList(),
+                "the cache at its full length (prompt + max_new_tokens) was asked for once per distinct prompt");
+    }
+
+    @Test
+    void theRefusalStatesTheEstimateAndTheLimit() {
+        FixedHeap heap = new FixedHeap(6 * GIB, 5 * GIB);
+        ModernBertException e = assertThrows(ModernBertException.class,
+                () -> Generator.requireMemory(200_000L * 75_776, 200_000, heap));
+        assertEquals("this request needs about 14.1 GiB (200000 sequences x 74.0 KiB of KV cache and logits) but the Java"
+                + " heap has 4.4 GiB free (of -Xmx 6.0 GiB, keeping 10% in reserve); lower num_return_sequences or"
+                + " max_new_tokens, or raise -Xmx", e.getMessage());
+        assertEquals(1, heap.collections, "garbage is collected once before refusing");
+        assertEquals("this request needs about 2.0 KiB (1 sequence x 2.0 KiB of KV cache and logits) but the Java heap has"
+                        + " 0 B free (of -Xmx 10.0 KiB, keeping 10% in reserve); lower num_return_sequences or max_new_tokens,"
+                        + " or raise -Xmx",
+                assertThrows(ModernBertException.class,
+                        () -> Generator.requireMemory(2048, 1, new FixedHeap(10240, 100))).getMessage());
+    }
+
+    @Test
+    void aRequestWithinTheHeapPassesAndGarbageIsCollectedBeforeRefusing() {
+        FixedHeap roomy = new FixedHeap(10 * GIB, 8 * GIB);
+        Generator.requireMemory(6 * GIB, 1000, roomy);
+        assertEquals(0, roomy.collections, "no collection when the request fits");
+        FixedHeap full = new FixedHeap(10 * GIB, 2 * GIB);
+        full.freedByCollect = 6 * GIB;
+        Generator.requireMemory(6 * GIB, 1000, full);
+        assertEquals(1, full.collections, "a collection freed enough: the request goes on");
+    }
+
+    @Test
+    void aNormalRequestIsUnaffectedByTheMemoryCheck() {
+        ScriptedExecutor ex = counting();
+        Generator g = new Generator(ex, VOCAB, 64, null);
+        GenerationResult r = g.generate(List.<int[]>of(new int[]{2, 3}, new int[]{4}),
+                greedy(5).doSample(true).numReturnSequences(3).seed(7L).build());
+        assertEquals(6, r.sequences().size());
+        assertTrue(r.sequences().stream().allMatch(s -> s.newIds().length == 5));
+        assertEquals(List.of(7, 6), ex.cacheBytesAsked.stream().map(c -> c.maxLength()).toList());
+    }
+
+    @Test
+    void formatBytesUsesBinaryUnitsWithOneDecimal() {
+        assertEquals("0 B", Generator.formatBytes(0));
+        assertEquals("1023 B", Generator.formatBytes(1023));
+        assertEquals("1.0 KiB", Generator.formatBytes(1024));
+        assertEquals("74.0 KiB", Generator.formatBytes(75_776));
+        assertEquals("1.5 MiB", Generator.formatBytes(3L << 19));
+        assertEquals("8.0 EiB", Generator.formatBytes(Long.MAX_VALUE));
+    }
+
+    // ---- special tokens checked where used (issue 9, item 1) ----
+
+    @Test
+    void anEosIdOutsideTheVocabularyWarnsAndGenerationGoesOnToTheLength() {
+        ScriptedExecutor ex = counting();
+        Generator g = new Generator(ex, VOCAB, 64, null);
+        GenerationResult r = g.generate(List.<int[]>of(new int[]{2, 3}), greedy(4).eosTokenIds(List.of(50282, 10)).build());
+        // 10 is in the vocabulary and is the first token: it stops there; 50282 never could.
+        assertEquals(FinishReason.EOS, r.sequences().getFirst().finishReason());
+        GenerationResult never = g.generate(List.<int[]>of(new int[]{2, 3}), greedy(4).eosTokenId(50282).build());
+        assertArrayEquals(new int[]{10, 15, 14, 11}, never.sequences().getFirst().newIds());
+        assertEquals(FinishReason.LENGTH, never.sequences().getFirst().finishReason());
+        assertEquals("eos_token_id 50282 is outside the vocabulary [0, 16): it can never be generated, so it never stops a"
+                + " sequence; generation stops at max_new_tokens/max_length, a stop string or max_time",
+                Generator.eosWarning(List.of(50282, 10), VOCAB));
+        assertEquals("eos_token_id [-1, 16] is outside", Generator.eosWarning(List.of(-1, 3, 16), VOCAB).substring(0, 32));
+        assertNull(Generator.eosWarning(List.of(0, 15), VOCAB));
+        assertNull(Generator.eosWarning(List.of(), VOCAB));
+    }
+
+    @Test
+    void specialTokenIdsOutsideTheVocabularyAreAcceptedByTheGenerationConfig() {
+        GenerationConfig c = GenerationConfig.builder().eosTokenIds(List.of(-1, 50282)).padTokenId(-1).bosTokenId(99999).build();
+        assertEquals(List.of(-1, 50282), c.eosTokenIds());
+        assertEquals(-1, c.padTokenId());
+        assertEquals(99999, c.bosTokenId());
     }
 }

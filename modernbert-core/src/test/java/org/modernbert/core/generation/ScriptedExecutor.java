@@ -60,7 +60,7 @@ final class ScriptedExecutor implements ModelExecutor {
 
         @Override
         public long byteSize() {
-            return 4L * maxLength;
+            return cacheBytesPerPosition * maxLength;
         }
 
         @Override
@@ -119,9 +119,15 @@ final class ScriptedExecutor implements ModelExecutor {
         return new ExecutorLimits(maxSequences, maxTokens, 1 << 20, 4);
     }
 
+    /** What {@link #cacheBytes} reports per position (tests of the memory check make it large). */
+    long cacheBytesPerPosition = 4;
+    /** The specs {@link #cacheBytes} was asked about. */
+    final List<CacheSpec> cacheBytesAsked = new ArrayList<>();
+
     @Override
     public long cacheBytes(CacheSpec spec) {
-        return 4L * spec.maxLength();
+        cacheBytesAsked.add(spec);
+        return cacheBytesPerPosition * spec.maxLength();
     }
 
     @Override
