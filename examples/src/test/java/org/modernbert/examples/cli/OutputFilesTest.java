@@ -216,6 +216,30 @@ class OutputFilesTest {
     }
 
     @Test
+    void sigtermDuringALargeTokenizeRemovesTheTemporaryFile() throws Exception {
+        Path in = input(200_000); // seconds of work: the temporary output grows meanwhile
+        Path out = Files.writeString(dir.resolve("out.jsonl"), "old\n");
+        Path err = dir.resolve("stderr.txt");
+        List<String> command = new ArrayList<>(java());
+        command.addAll(List.of("tokenize", "--model", ReferenceFixtures.tokenizerDir().toString(),
+                "--input", in.toString(), "--output", out.toString()));
+        Process child = new ProcessBuilder(command).redirectError(err.toFile()).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        try {
+            for (long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60); leftovers().isEmpty(); Thread.sleep(5)) {
+                assumeTrue(child.isAlive(), "the child finished before its temporary file was seen");
+                assertTrue(System.nanoTime() < deadline, "the child never made its temporary file");
+            }
+            child.destroy();
+            assertTrue(child.waitFor(30, TimeUnit.SECONDS), "the child ends");
+            assertEquals(143, child.exitValue(), Files.readString(err));
+            assertEquals(List.of(), leftovers(), "no temporary file is left behind");
+            assertEquals("old\n", Files.readString(out), "the old output is untouched");
+        } finally {
+            child.destroyForcibly();
+        }
+    }
+
+    @Test
     void sigintRemovesTheTemporaryFileAndLeavesTheOldOutput() throws Exception {
         killMidWrite(p -> {
             try {
