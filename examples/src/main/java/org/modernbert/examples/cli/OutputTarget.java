@@ -24,7 +24,9 @@ import java.util.concurrent.ThreadLocalRandom;
 /**
  * Where a command writes its output, chosen so that writing never harms a file:
  * <ul>
- * <li>{@code -} is standard output;</li>
+ * <li>{@code -} is standard output, and so are {@code /dev/stdout} and {@code /dev/fd/1};</li>
+ * <li>another open descriptor ({@code /dev/fd/N}, {@code /proc/self/fd/N}: {@code >(cmd)}, {@code 3>file}) is
+ *     written in place: it is not a name to replace;</li>
  * <li>a symbolic link is followed (all the way) and its target is what gets written;</li>
  * <li>a device, FIFO or other non-regular file is written directly, in place (never replaced);</li>
  * <li>a regular file (or a new one) is written to a hidden temporary file in the same folder and renamed
@@ -44,6 +46,8 @@ final class OutputTarget {
     /** The name of standard output in {@code --output}. */
     static final String STDOUT = "-";
     private static final int MAX_LINKS = 40; // what Linux allows (ELOOP)
+    /** An open file descriptor: its "link" names a pipe or terminal ("pipe:[123]"), not a path to follow. */
+    private static final java.util.regex.Pattern DESCRIPTOR = java.util.regex.Pattern.compile("/(dev|proc/[^/]+)/fd/(\\d+)");
 
     private final Path given;
     private final Path path;
@@ -65,6 +69,14 @@ final class OutputTarget {
             return new OutputTarget(given, null, Kind.STDOUT);
         }
         Path path = followLinks(given);
+        var fd = DESCRIPTOR.matcher(path.toString());
+        if (fd.matches()) {
+            if (fd.group(2).equals("1") && (fd.group(1).equals("dev") || fd.group(1).equals("proc/self")
+                    || fd.group(1).equals("proc/" + ProcessHandle.current().pid()))) {
+                return new OutputTarget(given, null, Kind.STDOUT);
+            }
+            return new OutputTarget(given, path, Kind.IN_PLACE);
+        }
         if (Files.isDirectory(path)) {
             throw new ModernBertException("output " + given + " is a directory: give a file name");
         }
@@ -90,7 +102,7 @@ final class OutputTarget {
     /** The path a write ends at: {@code given} with every symbolic link of its last part followed. */
     private static Path followLinks(Path given) {
         Path path = given.toAbsolutePath();
-        for (int hops = 0; Files.isSymbolicLink(path); hops++) {
+        for (int hops = 0; Files.isSymbolicLink(path) && !DESCRIPTOR.matcher(path.toString()).matches(); hops++) {
             if (hops == MAX_LINKS) {
                 throw new ModernBertException("output " + given + ": too many levels of symbolic links");
             }

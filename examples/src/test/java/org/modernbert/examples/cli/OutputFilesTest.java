@@ -147,11 +147,17 @@ class OutputFilesTest {
     }
 
     @Test
-    void dashIsStandardOutput() throws IOException {
+    void dashAndDevStdoutAreStandardOutput() throws IOException {
         CliRun run = tokenize(input(3), "-");
         assertEquals(0, run.exitCode(), run.err());
         assertEquals(3, run.out().lines().count());
         assertFalse(Files.exists(Path.of("-").toAbsolutePath()), "no file named -");
+        if (Files.isSymbolicLink(Path.of("/dev/stdout"))) {
+            // a link to /proc/self/fd/1, whose own "link" names a pipe or terminal: it is standard output too
+            run = tokenize(input(2), "/dev/stdout");
+            assertEquals(0, run.exitCode(), run.err());
+            assertEquals(2, run.out().lines().count());
+        }
     }
 
     @Test
