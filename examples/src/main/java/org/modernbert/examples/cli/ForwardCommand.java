@@ -2,7 +2,6 @@ package org.modernbert.examples.cli;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import org.modernbert.api.ModernBertException;
 import org.modernbert.api.cache.DynamicCache;
 import org.modernbert.api.model.AttentionWeights;
@@ -20,7 +19,6 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -41,7 +39,6 @@ import java.util.concurrent.Callable;
                 "    \"hidden_states\"?: [layer][row][pos][hidden], \"attentions\"?: [layer][row][head][query][key]}; pad positions hold 0.",
                 "OUT (classifier): {\"logits\": [row][label]} pooled at the last real token of each row."})
 final class ForwardCommand implements Callable<Integer> {
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final Set<String> FIELDS = Set.of("input_ids", "inputs_embeds", "attention_mask", "position_ids", "labels",
             "past_key_values", "use_cache", "output_hidden_states", "output_attentions");
     /** What builds a cache: its outputs are not written, so nothing else is taken. */
@@ -50,10 +47,10 @@ final class ForwardCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "Model folder (config.json, model.safetensors, ...).")
     Path model;
 
-    @Option(names = "--input", required = true, description = "Input JSON file.")
+    @Option(names = "--input", required = true, description = "Input JSON file (one object; a key given twice or anything after it is an error); - for standard input.")
     Path input;
 
-    @Option(names = "--output", required = true, description = "Output JSON file (written atomically).")
+    @Option(names = "--output", required = true, description = "Output JSON file (replaced atomically, keeping its permissions; a link's target, a device or FIFO is written in place); - for standard output.")
     Path output;
 
     @Mixin
@@ -64,7 +61,7 @@ final class ForwardCommand implements Callable<Integer> {
         JsonNode in = readInput();
         ForwardRequest request = request(in, "");
         ForwardRequest past = in.hasNonNull("past_key_values") ? request(in.get("past_key_values"), "past_key_values.") : null;
-        JsonFiles.checkWritable(output);
+        OutputTarget target = JsonFiles.checkWritable(output);
         try (DecoderModel m = ModernBert.load(model, backend.backend, backend.options())) {
             if (m instanceof CausalLanguageModel lm) {
                 CausalLmOutput out;
@@ -78,7 +75,7 @@ final class ForwardCommand implements Callable<Integer> {
                         out.pastKeyValues().close(); // use_cache: a file cannot hold the cache
                     }
                 }
-                JsonFiles.writeJsonObject(output, g -> {
+                JsonFiles.writeJsonObject(target, g -> {
                     writeMatrices(g, "logits", out.logits());
                     writeMatrices(g, "last_hidden_state", out.lastHiddenState());
                     if (out.loss() != null) {
@@ -101,7 +98,7 @@ final class ForwardCommand implements Callable<Integer> {
                 refuse(request.outputHiddenStates() || request.outputAttentions(),
                         "output_hidden_states / output_attentions are supported for causal LM and base models");
                 ClassifierOutput out = cls.classify(request);
-                JsonFiles.writeJsonObject(output, g -> {
+                JsonFiles.writeJsonObject(target, g -> {
                     g.writeFieldName("logits");
                     writeMatrix(g, out.logits());
                 });
@@ -118,7 +115,7 @@ final class ForwardCommand implements Callable<Integer> {
                         out.pastKeyValues().close();
                     }
                 }
-                JsonFiles.writeJsonObject(output, g -> {
+                JsonFiles.writeJsonObject(target, g -> {
                     writeMatrices(g, "last_hidden_state", out.lastHiddenState());
                     writeLayerOutputs(g, out.hiddenStates(), out.attentions());
                 });
@@ -134,15 +131,8 @@ final class ForwardCommand implements Callable<Integer> {
     }
 
     private JsonNode readInput() throws IOException {
-        if (!Files.isRegularFile(input)) {
-            throw new ModernBertException("input file " + input + " does not exist");
-        }
-        JsonNode in;
-        try {
-            in = JSON.readTree(input.toFile());
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new ModernBertException(input + " is not valid JSON: " + e.getOriginalMessage());
-        }
+        JsonFiles.checkReadable(input);
+        JsonNode in = JsonFiles.parse(input, JsonFiles.readText(input), 0);
         if (in == null || !in.isObject() || !(in.has("input_ids") || in.has("inputs_embeds"))) {
             throw new ModernBertException(input + ": expected a JSON object {\"input_ids\": [[...], ...]} or {\"inputs_embeds\": [[[...]]]}");
         }

@@ -3,53 +3,61 @@ package org.modernbert.examples.cli;
 import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import org.modernbert.api.ModernBertException;
 
+import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.nio.file.AccessDeniedException;
+import java.io.InputStreamReader;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
-import java.util.concurrent.ThreadLocalRandom;
+import java.util.regex.Pattern;
 
-/** Writes output files atomically: a failure midway never leaves a truncated or half-written file. */
+/**
+ * JSON in and out for the command line. Input is strict: one JSON value per file (or per line of a JSON
+ * lines file), nothing after it, no key twice in an object; a malformed input is one line naming the file,
+ * line and column. Output goes through {@link OutputTarget}, so it never harms a file.
+ */
 final class JsonFiles {
-    interface Writer {
-        void write(OutputStream out) throws IOException;
-    }
-
     /** Writes the fields of one JSON object. */
     interface FieldsWriter {
         void write(JsonGenerator g) throws IOException;
     }
 
+    /** The name of standard input in {@code --input}. */
+    static final String STDIN = "-";
+
+    /** Duplicate keys are errors (Jackson would keep the last one); trailing data is checked by {@link #parse}. */
+    static final ObjectMapper STRICT = JsonMapper.builder()
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .build();
+
+    private static final Pattern CHAR_CODE = Pattern.compile(" \\(code \\d+( / 0x[0-9a-fA-F]+)?\\)");
+    private static final Pattern CONTROL_CHAR = Pattern.compile("\\(\\(CTRL-CHAR, code (\\d+)\\)\\)");
+    private static final Pattern FEATURE_HINT = Pattern.compile(": enable `[^`]*` to allow");
+    private static final Pattern DUPLICATE = Pattern.compile("Duplicate field '(.*)'");
+
     private JsonFiles() {
     }
 
-    /**
-     * Fails with one clear line when {@code target} cannot be an output file (its folder is missing or
-     * not writable, or it is a folder itself). Commands call it before the slow work, so a typo in the
-     * output path does not cost a model load.
-     */
-    static void checkWritable(Path target) {
-        Path absolute = target.toAbsolutePath();
-        Path dir = absolute.getParent();
-        if (Files.isDirectory(absolute)) {
-            throw new ModernBertException("output " + target + " is a directory: give a file name");
-        }
-        if (!Files.isDirectory(dir)) {
-            throw new ModernBertException("output " + target + ": folder " + dir + " does not exist");
-        }
-        if (!Files.isWritable(dir)) {
-            throw new ModernBertException("output " + target + ": folder " + dir + " is not writable");
-        }
+    /** Resolves and checks {@code target} before the slow work: see {@link OutputTarget#of}. */
+    static OutputTarget checkWritable(Path target) {
+        return OutputTarget.of(target);
     }
 
-    /** Writes {@code {...fields...}} as UTF-8 JSON, atomically. */
-    static void writeJsonObject(Path target, FieldsWriter fields) throws IOException {
-        writeAtomically(target, stream -> {
+    /** Writes {@code {...fields...}} as UTF-8 JSON. */
+    static void writeJsonObject(OutputTarget target, FieldsWriter fields) throws IOException {
+        target.write(stream -> {
             try (JsonGenerator g = new JsonFactory().createGenerator(stream, JsonEncoding.UTF8)) {
                 g.writeStartObject();
                 fields.write(g);
@@ -58,27 +66,107 @@ final class JsonFiles {
         });
     }
 
-    static void writeAtomically(Path target, Writer writer) throws IOException {
-        checkWritable(target);
-        Path absolute = target.toAbsolutePath();
-        // Not Files.createTempFile: that makes the file owner-only (0600), and the result would keep it.
-        Path tmp = absolute.resolveSibling("." + absolute.getFileName() + "." + Long.toUnsignedString(ThreadLocalRandom.current().nextLong()) + ".tmp");
-        try {
-            try (OutputStream out = Files.newOutputStream(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-                writer.write(out);
-            }
-            try {
-                Files.move(tmp, absolute, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            } catch (java.nio.file.AtomicMoveNotSupportedException e) {
-                Files.move(tmp, absolute, StandardCopyOption.REPLACE_EXISTING);
-            }
-        } catch (AccessDeniedException e) {
-            throw new ModernBertException("cannot write output " + target + ": permission denied", e);
-        } catch (java.nio.file.FileSystemException e) {
-            throw new ModernBertException("cannot write output " + target + ": "
-                    + (e.getReason() != null ? e.getReason() : e.getClass().getSimpleName()), e);
-        } finally {
-            Files.deleteIfExists(tmp);
+    /** Fails with one line unless {@code input} is {@code -} or something readable that is not a folder (a FIFO is fine). */
+    static void checkReadable(Path input) {
+        if (input.toString().equals(STDIN)) {
+            return;
         }
+        if (Files.isDirectory(input)) {
+            throw new ModernBertException("input " + input + " is a directory: give a file");
+        }
+        if (!Files.exists(input)) {
+            throw new ModernBertException("input file " + input + " does not exist");
+        }
+    }
+
+    /** A UTF-8 reader of {@code input} ({@code -}: standard input) that fails on bytes that are not UTF-8. */
+    static BufferedReader reader(Path input) throws IOException {
+        if (input.toString().equals(STDIN)) {
+            return new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT)));
+        }
+        return Files.newBufferedReader(input, StandardCharsets.UTF_8);
+    }
+
+    /** The whole of {@code input} as text. */
+    static String readText(Path input) throws IOException {
+        try (BufferedReader in = reader(input)) {
+            StringBuilder text = new StringBuilder();
+            char[] buffer = new char[1 << 16];
+            for (int n; (n = in.read(buffer)) >= 0; ) {
+                text.append(buffer, 0, n);
+            }
+            return text.toString();
+        } catch (CharacterCodingException e) {
+            throw notUtf8(input);
+        }
+    }
+
+    static ModernBertException notUtf8(Path input) {
+        return new ModernBertException(input + " is not valid UTF-8 text: JSON files must be UTF-8");
+    }
+
+    /**
+     * Parses exactly one JSON value from {@code text}: nothing but whitespace may follow it (what Jackson's
+     * FAIL_ON_TRAILING_TOKENS checks, with a message that says so). {@code line} is the line of a JSON lines
+     * file ({@code text} is that line), or 0 for a whole file. Errors are one line: "FILE: line L, column C: what".
+     * Returns null for text that is only whitespace.
+     */
+    static JsonNode parse(Path source, String text, int line) {
+        if (line <= 1 && text.startsWith("\uFEFF")) {
+            text = text.substring(1); // a byte order mark some editors write: not part of the JSON
+        }
+        try (JsonParser p = STRICT.createParser(text)) {
+            if (p.nextToken() == null) {
+                return null;
+            }
+            JsonNode node = STRICT.readTree(p);
+            JsonToken next;
+            try {
+                next = p.nextToken();
+            } catch (JsonProcessingException e) {
+                throw invalid(source, line, e.getLocation(), trailing(line));
+            }
+            if (next != null) {
+                throw invalid(source, line, p.currentTokenLocation(), trailing(line));
+            }
+            return node;
+        } catch (JsonProcessingException e) {
+            throw invalid(source, line, e.getLocation(), plain(e.getOriginalMessage()));
+        } catch (IOException e) {
+            throw new ModernBertException(source + ": " + e.getMessage());
+        }
+    }
+
+    private static String trailing(int line) {
+        return line > 0 ? "more after the JSON object: give one object per line" : "more after the JSON value: give one value per file";
+    }
+
+    private static ModernBertException invalid(Path source, int line, JsonLocation where, String what) {
+        String at = where == null ? "" : ", column " + where.getColumnNr();
+        int l = line > 0 ? line : where != null ? where.getLineNr() : -1;
+        return new ModernBertException(source + ": " + (l > 0 ? "line " + l + at + ": " : "") + "not valid JSON: " + what);
+    }
+
+    /** Jackson's message without its internals: no source, no start markers, no feature names, no char codes. */
+    static String plain(String message) {
+        String m = message == null ? "malformed" : message;
+        int cut = m.indexOf('\n');
+        m = cut >= 0 ? m.substring(0, cut) : m;
+        for (String noise : new String[]{" (start marker at ", " (for Object starting at ", " (for Array starting at ", " at [Source: "}) {
+            cut = m.indexOf(noise);
+            m = cut >= 0 ? m.substring(0, cut) : m;
+        }
+        var duplicate = DUPLICATE.matcher(m);
+        if (duplicate.matches()) {
+            return "the key \"" + duplicate.group(1) + "\" appears twice in one object";
+        }
+        m = CONTROL_CHAR.matcher(m).replaceAll("(control character $1)");
+        m = CHAR_CODE.matcher(m).replaceAll("");
+        m = FEATURE_HINT.matcher(m).replaceAll("");
+        m = m.replace("Unexpected end-of-input: expected close marker for Object", "it ends before the object is closed")
+                .replace("Unexpected end-of-input: expected close marker for Array", "it ends before the list is closed")
+                .replace("Unexpected end-of-input", "it ends early");
+        return m.isEmpty() ? m : Character.toLowerCase(m.charAt(0)) + m.substring(1);
     }
 }

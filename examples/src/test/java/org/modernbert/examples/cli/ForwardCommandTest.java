@@ -88,8 +88,7 @@ class ForwardCommandTest {
         Files.writeString(input, "[1, 2");
         run = CliRun.of("forward", "--model", model, "--input", input.toString(), "--output", output.toString());
         assertEquals(1, run.exitCode());
-        assertTrue(run.err().startsWith("error: ") && run.err().contains("is not valid JSON"), run.err());
-        assertEquals(1, run.err().strip().lines().count(), run.err());
+        assertEquals("error: " + input + ": line 1, column 6: not valid JSON: it ends before the list is closed", run.err().strip());
 
         Files.writeString(input, "{\"input_ids\": [[1, 2]]}");
         run = CliRun.of("forward", "--model", model, "--input", input.toString(), "--output", output.toString(), "--backend", "tpu");
@@ -97,6 +96,29 @@ class ForwardCommandTest {
         assertTrue(run.err().contains("unknown backend 'tpu'") && run.err().contains("cpu (priority 100, available)")
                 && run.err().contains("tornado (priority 200, unavailable"), run.err());
         assertFalse(Files.exists(output));
+    }
+
+    @Test
+    void malformedJsonIsOneLineWithLineAndColumnAndNoJacksonInternals() throws IOException {
+        Path output = dir.resolve("out.json");
+        Path input = dir.resolve("in.json");
+        String model = ReferenceFixtures.modelDir("tiny-mbd").toString();
+        String[][] cases = {
+                {"{\"input_ids\": [[1, 2]]} {\"input_ids\": [[3]]}", "line 1, column 25: not valid JSON: more after the JSON value: give one value per file"},
+                {"{\"input_ids\": [[1, 2]]}\n]", "line 2, column 1: not valid JSON: more after the JSON value: give one value per file"},
+                {"{\"input_ids\": [[1, 2]],\n \"input_ids\": [[3]]}", "line 2, column 13: not valid JSON: the key \"input_ids\" appears twice in one object"},
+                {"{\"input_ids\": [[1]], \"past_key_values\": {\"input_ids\": [[1]], \"input_ids\": [[2]]}}",
+                        "line 1, column 73: not valid JSON: the key \"input_ids\" appears twice in one object"},
+                {"{\"input_ids\": [[1, 2]]", "line 1, column 23: not valid JSON: it ends before the object is closed"},
+                {"{\"input_ids\": [[1, NaN]]}", "line 1, column 23: not valid JSON: non-standard token 'NaN'"},
+        };
+        for (String[] c : cases) {
+            Files.writeString(input, c[0]);
+            CliRun run = CliRun.of("forward", "--model", model, "--input", input.toString(), "--output", output.toString());
+            assertEquals(1, run.exitCode(), c[0]);
+            assertEquals("error: " + input + ": " + c[1], run.err().strip(), c[0]);
+            assertFalse(Files.exists(output));
+        }
     }
 
     @Test

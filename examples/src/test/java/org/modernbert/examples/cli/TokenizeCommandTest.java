@@ -83,4 +83,46 @@ class TokenizeCommandTest {
         assertEquals("error: " + in + " is not valid UTF-8 text: JSON lines files must be UTF-8", run.err().strip());
         assertFalse(Files.exists(out));
     }
+
+    @Test
+    void malformedLinesAreOneLineWithFileLineAndColumn(@TempDir Path tmp) throws Exception {
+        Path in = tmp.resolve("in.jsonl");
+        Path out = tmp.resolve("out.jsonl");
+        String[][] cases = {
+                {"{\"text\": \"a\"}\n{\"text\": \"b\"}{\"text\": \"c\"}\n", "line 2, column 14: not valid JSON: more after the JSON object: give one object per line"},
+                {"{\"text\": \"a\"} x\n", "line 1, column 15: not valid JSON: more after the JSON object: give one object per line"},
+                {"{\"text\": \"a\"}\n{\"text\": \"a\", \"text\": \"b\"}\n", "line 2, column 21: not valid JSON: the key \"text\" appears twice in one object"},
+                {"{\"text\": \"a\"\n", "line 1, column 13: not valid JSON: it ends before the object is closed"},
+                {"{\"text\": \"a\"}\n\n{\"text\": \"b\"}\n",
+                        "line 2: blank line: each line must be one {\"text\": ...} object, so that output line N answers input line N"},
+                {"{\"text\": \"a\"}\n   \n", "line 2: blank line: each line must be one {\"text\": ...} object, so that output line N answers input line N"},
+        };
+        for (String[] c : cases) {
+            Files.writeString(in, c[0]);
+            CliRun run = CliRun.of("tokenize", "--model", ReferenceFixtures.tokenizerDir().toString(),
+                    "--input", in.toString(), "--output", out.toString());
+            assertEquals(1, run.exitCode(), c[0]);
+            assertEquals("error: " + in + ": " + c[1], run.err().strip(), c[0]);
+            assertFalse(Files.exists(out));
+        }
+    }
+
+    @Test
+    void outputLineNAnswersInputLineN(@TempDir Path tmp) throws Exception {
+        List<String> texts = List.of("In the beginning", "", " ", "God");
+        Path in = tmp.resolve("in.jsonl");
+        List<String> lines = new ArrayList<>();
+        for (String t : texts) {
+            lines.add(JSON.writeValueAsString(JSON.createObjectNode().put("text", t)));
+        }
+        Files.writeString(in, "\uFEFF" + String.join("\r\n", lines) + "\r\n"); // a BOM and CRLF as a Windows editor saves
+        CliRun run = CliRun.of("tokenize", "--model", ReferenceFixtures.tokenizerDir().toString(),
+                "--input", in.toString(), "--output", "-");
+        assertEquals(0, run.exitCode(), run.err());
+        List<String> results = run.out().lines().toList();
+        assertEquals(texts.size(), results.size());
+        for (int i = 0; i < texts.size(); i++) {
+            assertEquals(texts.get(i), JSON.readTree(results.get(i)).get("decoded_skip_special").asText(), "line " + (i + 1));
+        }
+    }
 }
