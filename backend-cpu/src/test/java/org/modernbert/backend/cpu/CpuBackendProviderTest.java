@@ -1,6 +1,7 @@
 package org.modernbert.backend.cpu;
 
 import org.junit.jupiter.api.Test;
+import org.modernbert.api.ModernBertException;
 import org.modernbert.api.backend.Availability;
 import org.modernbert.api.backend.Backend;
 import org.modernbert.api.backend.BackendOptions;
@@ -9,6 +10,7 @@ import org.modernbert.core.backend.BackendRegistry;
 
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class CpuBackendProviderTest {
@@ -29,6 +31,20 @@ class CpuBackendProviderTest {
         try (Backend b = new CpuBackendProvider().create(BackendOptions.defaults())) {
             assertEquals(Runtime.getRuntime().availableProcessors(), ((CpuBackend) b).threads());
         }
+    }
+
+    @Test
+    void listsItsDeviceAndRefusesOthersNamingIt() {
+        Availability a = new CpuBackendProvider().probe();
+        assertEquals(1, a.devices().size());
+        assertEquals("cpu", a.devices().getFirst().id());
+        assertTrue(a.devices().getFirst().memoryBytes() > 0);
+        try (Backend b = new CpuBackendProvider().create(BackendOptions.defaults().withDevice("cpu"))) {
+            assertEquals("cpu", b.device().id());
+        }
+        ModernBertException e = assertThrows(ModernBertException.class,
+                () -> new CpuBackendProvider().create(BackendOptions.defaults().withDevice("gpu0")));
+        assertTrue(e.getMessage().startsWith("backend cpu has no device 'gpu0'; its only device is 'cpu'"), e.getMessage());
     }
 
     @Test

@@ -16,7 +16,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** past_key_values built from a padded batch keep transformers' layout, and bad continuations are refused. */
+/**
+ * past_key_values built from a padded batch keep transformers' layout, bad continuations are refused, and
+ * padded batches refuse what they cannot compute.
+ */
 class PastKeyValuesTest {
     private static final int[] PREFIX = {347, 405, 46, 58, 484};
     private static final int[] NEXT = {386, 112};
@@ -86,6 +89,33 @@ class PastKeyValuesTest {
             assertTrue(e.getMessage().contains("another model"), e.getMessage());
             assertEquals(5, past.row(0).length());
             assertEquals(5, past.seqLength(0));
+        }
+    }
+
+    @Test
+    void aRightPaddedRowCannotBeContinued() {
+        try (CausalLanguageModel m = load();
+             DynamicCache past = m.forward(ForwardRequest.ids(new int[]{347, 405, 1, 1})
+                     .withAttentionMask(List.of(new int[]{1, 1, 0, 0})).withUseCache(true)).pastKeyValues()) {
+            ModernBertException e = assertThrows(ModernBertException.class,
+                    () -> m.forward(ForwardRequest.ids(NEXT).withPastKeyValues(past)));
+            assertTrue(e.getMessage().contains("right-padded"), e.getMessage());
+        }
+    }
+
+    @Test
+    void aLabelPredictedFromAPadPositionIsRefused() {
+        try (CausalLanguageModel m = load()) {
+            int[] ids = {1, 1, 347, 405, 46};
+            List<int[]> mask = List.of(new int[]{0, 0, 1, 1, 1});
+            ModernBertException e = assertThrows(ModernBertException.class, () -> m.forward(ForwardRequest.ids(ids)
+                    .withAttentionMask(mask).withLabels(List.of(new int[]{-100, -100, 347, 405, 46}))));
+            assertEquals("labels row 0, position 2 is 347 but position 1, which predicts it, is padding: set it to -100",
+                    e.getMessage());
+            CausalLmOutput ok = m.forward(ForwardRequest.ids(ids).withAttentionMask(mask)
+                    .withLabels(List.of(new int[]{-100, -100, -100, 405, 46})));
+            CausalLmOutput alone = m.forward(ForwardRequest.ids(new int[]{347, 405, 46}).withLabels(List.of(new int[]{-100, 405, 46})));
+            assertEquals(alone.loss(), ok.loss(), 1e-6, "the padded row's loss is the row's own");
         }
     }
 }
