@@ -1,5 +1,6 @@
 package org.modernbert.api.config;
 
+import org.modernbert.api.IoErrors;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -245,7 +246,7 @@ public final class ModernBertDecoderConfig {
         try {
             text = Files.readString(configJson);
         } catch (IOException e) {
-            throw new ConfigException("cannot read " + configJson + ": " + e.getMessage(), e);
+            throw new ConfigException("cannot read " + configJson + ": " + IoErrors.reason(e), e);
         }
         try {
             return fromJson(text);
@@ -260,7 +261,8 @@ public final class ModernBertDecoderConfig {
         try {
             root = JSON.readTree(json);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new ConfigException("config is not valid JSON: " + e.getOriginalMessage());
+            String at = e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
+            throw new ConfigException("config is not valid JSON" + at + ": " + IoErrors.jsonReason(e.getOriginalMessage()));
         }
         if (root == null || !root.isObject()) {
             throw new ConfigException("config must be a JSON object");

@@ -1,5 +1,6 @@
 package org.modernbert.core.generation;
 
+import org.modernbert.api.IoErrors;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.modernbert.api.ModernBertException;
@@ -227,7 +228,11 @@ public record GenerationConfig(Integer maxNewTokens, Integer maxLength, int minN
         try {
             root = JSON.readTree(json);
         } catch (IOException e) {
-            throw new ModernBertException(source + " is not valid JSON: " + e.getMessage(), e);
+            String where = e instanceof com.fasterxml.jackson.core.JsonProcessingException j && j.getLocation() != null
+                    ? ": line " + j.getLocation().getLineNr() + ", column " + j.getLocation().getColumnNr() : "";
+            String why = e instanceof com.fasterxml.jackson.core.JsonProcessingException j ? IoErrors.jsonReason(j.getOriginalMessage())
+                    : IoErrors.reason(e);
+            throw new ModernBertException(source + where + ": not valid JSON: " + why, e);
         }
         if (root == null || !root.isObject()) {
             throw new ModernBertException(source + " must hold a JSON object");
@@ -244,7 +249,8 @@ public record GenerationConfig(Integer maxNewTokens, Integer maxLength, int minN
             }
             return root;
         } catch (IOException e) {
-            throw new ModernBertException("cannot read " + file + ": " + e.getMessage(), e);
+            throw new ModernBertException("cannot read " + file + ": " + (e instanceof com.fasterxml.jackson.core.JsonProcessingException j
+                    ? "not valid JSON: " + j.getOriginalMessage() : IoErrors.reason(e)), e);
         }
     }
 

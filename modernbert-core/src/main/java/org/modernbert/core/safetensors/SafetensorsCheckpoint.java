@@ -1,5 +1,6 @@
 package org.modernbert.core.safetensors;
 
+import org.modernbert.api.IoErrors;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -80,7 +81,7 @@ public final class SafetensorsCheckpoint {
         } catch (JsonProcessingException e) {
             throw new SafetensorsException("shard index " + index + " is not valid JSON: " + e.getOriginalMessage());
         } catch (IOException e) {
-            throw new SafetensorsException("cannot read shard index " + index + ": " + e, e);
+            throw new SafetensorsException("cannot read shard index " + index + ": " + IoErrors.reason(e), e);
         }
         if (root == null || !root.isObject()) {
             throw new SafetensorsException("shard index " + index + " must be a JSON object with a weight_map");

@@ -1,5 +1,6 @@
 package org.modernbert.core.safetensors;
 
+import org.modernbert.api.IoErrors;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -66,7 +67,7 @@ public final class SafetensorsFile {
             }
             mapped = channel.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
         } catch (IOException e) {
-            throw new SafetensorsException("cannot read safetensors file " + file + ": " + e, e);
+            throw new SafetensorsException("cannot read safetensors file " + file + ": " + IoErrors.reason(e), e);
         }
         return parse(file, mapped);
     }

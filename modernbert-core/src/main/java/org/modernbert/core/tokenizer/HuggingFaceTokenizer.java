@@ -1,5 +1,6 @@
 package org.modernbert.core.tokenizer;
 
+import org.modernbert.api.IoErrors;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 import org.modernbert.api.ModernBertException;
@@ -109,7 +110,7 @@ public final class HuggingFaceTokenizer implements Tokenizer {
             config = tokenizerConfigJson == null ? null : Files.readString(tokenizerConfigJson);
         } catch (IOException e) {
             throw new ModernBertException("cannot read tokenizer files " + tokenizerJson
-                    + (tokenizerConfigJson == null ? "" : " / " + tokenizerConfigJson) + ": " + e.getMessage(), e);
+                    + (tokenizerConfigJson == null ? "" : " / " + tokenizerConfigJson) + ": " + IoErrors.reason(e), e);
         }
         HuggingFaceTokenizer t = fromJson(json, config, tokenizerJson.getFileName().toString(),
                 tokenizerConfigJson == null ? "tokenizer_config.json" : tokenizerConfigJson.getFileName().toString());
