@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Checks of the ./modernbert launcher that a JUnit test cannot make (they need the packaged build):
-# a completed build is not rebuilt, two launchers started together build once and both run, and an
-# old JDK gets one clear line. Run after './mvnw verify' (which packages the CLI).
+# a completed build is not rebuilt, two launchers started together build once and both run, an old or
+# missing JDK gets one clear line, and a touched pom is rebuilt once. Run after './mvnw verify' (which packages the CLI).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 fail() { echo "launcher test FAILED: $*" >&2; exit 1; }
@@ -38,4 +38,27 @@ case "$msg" in
   *"needs JDK 25; found 17 at $out/jdk17/bin/java"*) echo "ok: old JDK refused in one line" ;;
   *) fail "unexpected message: $msg" ;;
 esac
-echo "launcher: 3 passed, 0 failed"
+
+# 4. no JDK at all (JAVA_HOME pointing nowhere): the same one line, not a shell error
+set +e
+msg="$(env -i HOME="$HOME" PATH=/usr/bin:/bin JAVA_HOME=/nonexistent MODERNBERT_JDK25_HOME=/nonexistent bash ./modernbert --version 2>&1)"
+code=$?
+set -e
+if command -v java >/dev/null && [ "$(PATH=/usr/bin:/bin java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p')" -ge 25 ] 2>/dev/null; then
+  echo "skip: a JDK 25 is on /usr/bin, case 4 cannot be set up"
+else
+  [ $code = 1 ] || fail "without a JDK: exit $code, $msg"
+  case "$msg" in
+    "error: modernbert needs JDK 25; found "*"; set JAVA_HOME to a JDK 25 installation") echo "ok: no JDK 25 anywhere: one line" ;;
+    *) fail "without a JDK: $msg" ;;
+  esac
+fi
+
+# 5. touching a pom (Maven keeps unchanged outputs) costs one rebuild, not one per run
+touch pom.xml
+./modernbert --version >"$out/c" 2>&1 || fail "after touching pom.xml: $(cat "$out/c")"
+./modernbert --version >"$out/d" 2>&1 || fail "second run after touching pom.xml: $(cat "$out/d")"
+if grep -q "building" "$out/d"; then fail "rebuilt again on the run after a rebuild"; fi
+echo "ok: a touched pom is rebuilt once"
+
+echo "launcher: 5 passed, 0 failed"

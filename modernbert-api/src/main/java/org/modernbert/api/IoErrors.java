@@ -36,9 +36,27 @@ public final class IoErrors {
         return m == null || m.isBlank() ? "an I/O error" : lowerFirst(m);
     }
 
-    /** A JSON parser's own message without its internals (character codes). */
+    /**
+     * Where and why a JSON text is malformed, for "FILE: not valid JSON at ...": the line and column, and
+     * the parser's reason without its internals (character codes, source markers, feature names).
+     */
+    public static String json(com.fasterxml.jackson.core.JsonProcessingException e) {
+        var at = e.getLocation();
+        String where = at == null || at.getLineNr() < 0 ? "" : "line " + at.getLineNr() + ", column " + at.getColumnNr() + ": ";
+        return where + jsonReason(e.getOriginalMessage());
+    }
+
+    /** A JSON parser's own message without its internals. */
     public static String jsonReason(String parserMessage) {
-        return parserMessage == null ? "malformed" : parserMessage.replaceAll(" \\(code -?\\d+\\)", "");
+        if (parserMessage == null || parserMessage.isBlank()) {
+            return "malformed";
+        }
+        String m = parserMessage.replaceAll(" \\(code -?\\d+\\)", "")
+                .replaceAll("\\s*\\(start marker at \\[Source:.*?\\]\\)", "")
+                .replaceAll(": enable `[^`]*` to allow", "")
+                .replaceAll("\\s*\\n.*", "")
+                .strip();
+        return m.isEmpty() ? "malformed" : lowerFirst(m);
     }
 
     private static String lowerFirst(String s) {

@@ -39,7 +39,18 @@ class IoErrorsTest {
     void malformedConfigJsonGivesLineAndColumn() throws IOException {
         Path config = Files.writeString(dir.resolve("config.json"), "{\n  \"hidden_size\": 64,\n  \"vocab_size\" 512\n}");
         ConfigException e = assertThrows(ConfigException.class, () -> ModernBertDecoderConfig.fromJsonFile(config));
-        assertEquals(config + ": config is not valid JSON at line 3, column 16: Unexpected character ('5'):"
+        assertEquals(config + ": config is not valid JSON at line 3, column 16: unexpected character ('5'):"
                 + " was expecting a colon to separate field name and value", e.getMessage());
+    }
+
+    @Test
+    void parserInternalsAreLeftOut() {
+        assertEquals("non-standard token 'NaN'",
+                IoErrors.jsonReason("Non-standard token 'NaN': enable `JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS` to allow"));
+        assertEquals("unexpected end-of-input: expected close marker for Object",
+                IoErrors.jsonReason("Unexpected end-of-input: expected close marker for Object (start marker at [Source: REDACTED"
+                        + " (`StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION` disabled); line: 1, column: 29])"));
+        assertEquals("unexpected character ('}'): was expecting double-quote to start field name",
+                IoErrors.jsonReason("Unexpected character ('}' (code 125)): was expecting double-quote to start field name"));
     }
 }

@@ -107,6 +107,7 @@ final class ClassifyCommand implements Callable<Integer> {
                     out.println(b);
                 }
                 out.flush();
+                OutputFailure.checkStandardOutput(out); // a reader that left (| head -1) ends the run here
             }
             if (lines.lineNumber() == 0) {
                 err.println("standard input had no lines: nothing to classify");

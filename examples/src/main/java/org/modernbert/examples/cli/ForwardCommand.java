@@ -50,7 +50,7 @@ final class ForwardCommand implements Callable<Integer> {
     @Option(names = "--input", required = true, description = "Input JSON file (one object; a key given twice or anything after it is an error); - for standard input.")
     Path input;
 
-    @Option(names = "--output", required = true, description = "Output JSON file (replaced atomically, keeping its permissions; a link's target, a device or FIFO is written in place); - for standard output.")
+    @Option(names = "--output", required = true, description = "Output JSON file (replaced atomically, keeping its permissions; a link is followed and its target replaced; a device or FIFO is written in place); - for standard output.")
     Path output;
 
     @Mixin

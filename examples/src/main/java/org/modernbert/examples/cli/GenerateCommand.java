@@ -23,6 +23,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -129,7 +130,7 @@ final class GenerateCommand implements Callable<Integer> {
     boolean json;
 
     @Override
-    public Integer call() {
+    public Integer call() throws IOException {
         boolean hasIds = promptIds != null && !promptIds.isEmpty();
         if (prompt != null && hasIds) {
             throw new ModernBertException("give either a PROMPT text or --prompt-ids, not both");
@@ -172,6 +173,7 @@ final class GenerateCommand implements Callable<Integer> {
                         int[] lineIds = tokenizer.encodeForGeneration(line);
                         Generator.requireFits(0, lineIds.length, config, maxPositions);
                         stats.add(generate(generator, tokenizer, line, lineIds, config, out, true));
+                        OutputFailure.checkStandardOutput(out); // a reader that left (| head -1) ends the run here
                     } catch (ModernBertException e) {
                         throw new ModernBertException("standard input line " + lines.lineNumber() + ": " + e.getMessage(), e);
                     }

@@ -28,6 +28,18 @@ final class OutputFailure extends IOException {
         return new OutputFailure("cannot write to standard output" + (cause == null ? "" : ": " + reason(cause)), false, cause);
     }
 
+    /**
+     * Throws when standard output has failed since it was last checked (a {@link java.io.PrintWriter}
+     * keeps such errors to itself): commands that answer line by line call it after each answer, so a
+     * reader that left stops the run at once instead of after all the input.
+     */
+    static void checkStandardOutput(java.io.PrintWriter out) throws OutputFailure {
+        // picocli's writer sits on an OutputStreamWriter over System.out, whose PrintStream keeps the error
+        if (out.checkError() | System.out.checkError()) {
+            throw stdout(StandardOutput.lastError());
+        }
+    }
+
     /** A closed pipe: the reader has all it wanted, so there is nothing to tell. */
     boolean quiet() {
         return quiet;

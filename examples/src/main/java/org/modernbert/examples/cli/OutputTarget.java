@@ -159,10 +159,35 @@ final class OutputTarget {
         out.flush();
     }
 
+    /**
+     * Whether {@code path} is an inherited descriptor ({@code /dev/fd/N}, {@code /proc/.../fd/N}) that
+     * was opened with O_APPEND: Linux tells in {@code /proc/self/fdinfo/N} ("flags:" in octal).
+     */
+    private static boolean appendOnly(Path path) {
+        var fd = DESCRIPTOR.matcher(path.toString());
+        if (!fd.matches()) {
+            return false;
+        }
+        try {
+            String process = fd.group(1).equals("dev") ? "self" : fd.group(1).substring("proc/".length());
+            for (String line : Files.readAllLines(Path.of("/proc/" + process + "/fdinfo/" + fd.group(2)))) {
+                if (line.startsWith("flags:")) {
+                    return (Long.parseLong(line.substring(6).trim(), 8) & 02000) != 0; // O_APPEND
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // not Linux, or the descriptor is not ours to inspect: write as before
+        }
+        return false;
+    }
+
     private void writeInPlace(Writer writer) throws IOException {
         OutputStream raw;
         try {
-            raw = Files.newOutputStream(path, StandardOpenOption.WRITE); // no CREATE, no TRUNCATE: a device or FIFO
+            // no CREATE, no TRUNCATE: a device, a FIFO or an inherited descriptor; one opened for appending
+            // (3>>log) is appended to, as the shell would, not overwritten from its start
+            raw = appendOnly(path) ? Files.newOutputStream(path, StandardOpenOption.WRITE, StandardOpenOption.APPEND)
+                    : Files.newOutputStream(path, StandardOpenOption.WRITE);
         } catch (IOException e) {
             throw cannotWrite(e);
         }

@@ -217,6 +217,32 @@ class OutputFilesTest {
     }
 
     @Test
+    void anAppendingDescriptorIsAppendedTo() throws Exception {
+        Path in = input(3);
+        Path log = Files.writeString(dir.resolve("app.log"), "x".repeat(300) + "\nLINE2\n");
+        Child c = shell("\"$@\" --output /dev/fd/3 3>>\"$LOG\"".replace("$LOG", log.toString()),
+                "tokenize", "--model", ReferenceFixtures.tokenizerDir().toString(), "--input", in.toString());
+        assertEquals(0, c.code(), c.err());
+        List<String> lines = Files.readAllLines(log);
+        assertEquals("x".repeat(300), lines.get(0), "the old content is kept");
+        assertEquals("LINE2", lines.get(1));
+        assertEquals(5, lines.size(), "and the three answers follow it");
+        assertTrue(lines.get(2).startsWith("{\"ids_with_special\""), lines.get(2));
+    }
+
+    /** generate reading standard input stops at the first answer its reader no longer takes. */
+    @Test
+    void aReaderThatLeavesStopsGeneratingFromStandardInput() throws Exception {
+        Child c = shell("yes 'In the beginning' | head -100000 | timeout 60 \"$@\" | head -1; exit ${PIPESTATUS[2]}",
+                "generate", "--model", Path.of("models/kjv-mbd-4m").toAbsolutePath().toString(), "--greedy",
+                "--max-new-tokens", "2");
+        assertTrue(c.code() == 0 || c.code() == ModernBertCli.BROKEN_PIPE,
+                "exit " + c.code() + " (124: still generating when timeout killed it): " + c.err());
+        assertEquals(1, c.out().lines().count());
+        assertTrue(c.err().lines().noneMatch(l -> l.startsWith("error")), c.err());
+    }
+
+    @Test
     void sigtermRemovesTheTemporaryFileAndLeavesTheOldOutput() throws Exception {
         killMidWrite(Process::destroy, 143, false);
     }

@@ -118,4 +118,16 @@ class PastKeyValuesTest {
             assertEquals(alone.loss(), ok.loss(), 1e-6, "the padded row's loss is the row's own");
         }
     }
+
+    @Test
+    void nonFiniteInputsEmbedsAreRefused() {
+        try (CausalLanguageModel m = load()) {
+            float[] row = new float[64];
+            row[3] = Float.POSITIVE_INFINITY;
+            ModernBertException e = assertThrows(ModernBertException.class, () -> m.forward(
+                    ForwardRequest.embeds(List.of(new org.modernbert.api.model.FloatMatrix(1, 64, row)))));
+            assertEquals("inputs_embeds[0][0][3] is Infinity: expected a finite number (a float32 holds at most about 3.4e38)",
+                    e.getMessage());
+        }
+    }
 }

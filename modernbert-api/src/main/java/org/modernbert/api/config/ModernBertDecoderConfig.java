@@ -261,8 +261,7 @@ public final class ModernBertDecoderConfig {
         try {
             root = JSON.readTree(json);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            String at = e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
-            throw new ConfigException("config is not valid JSON" + at + ": " + IoErrors.jsonReason(e.getOriginalMessage()));
+            throw new ConfigException("config is not valid JSON at " + IoErrors.json(e));
         }
         if (root == null || !root.isObject()) {
             throw new ConfigException("config must be a JSON object");

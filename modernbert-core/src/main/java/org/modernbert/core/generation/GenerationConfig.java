@@ -228,11 +228,8 @@ public record GenerationConfig(Integer maxNewTokens, Integer maxLength, int minN
         try {
             root = JSON.readTree(json);
         } catch (IOException e) {
-            String where = e instanceof com.fasterxml.jackson.core.JsonProcessingException j && j.getLocation() != null
-                    ? ": line " + j.getLocation().getLineNr() + ", column " + j.getLocation().getColumnNr() : "";
-            String why = e instanceof com.fasterxml.jackson.core.JsonProcessingException j ? IoErrors.jsonReason(j.getOriginalMessage())
-                    : IoErrors.reason(e);
-            throw new ModernBertException(source + where + ": not valid JSON: " + why, e);
+            throw new ModernBertException(e instanceof com.fasterxml.jackson.core.JsonProcessingException j
+                    ? source + ": not valid JSON at " + IoErrors.json(j) : "cannot read " + source + ": " + IoErrors.reason(e), e);
         }
         if (root == null || !root.isObject()) {
             throw new ModernBertException(source + " must hold a JSON object");
@@ -249,8 +246,8 @@ public record GenerationConfig(Integer maxNewTokens, Integer maxLength, int minN
             }
             return root;
         } catch (IOException e) {
-            throw new ModernBertException("cannot read " + file + ": " + (e instanceof com.fasterxml.jackson.core.JsonProcessingException j
-                    ? "not valid JSON: " + j.getOriginalMessage() : IoErrors.reason(e)), e);
+            throw new ModernBertException(e instanceof com.fasterxml.jackson.core.JsonProcessingException j
+                    ? file + ": not valid JSON at " + IoErrors.json(j) : "cannot read " + file + ": " + IoErrors.reason(e), e);
         }
     }
 

@@ -52,6 +52,7 @@ public final class Generator {
     private final int vocabSize;
     private final int maxPositions;
     private final Tokenizer tokenizer;
+    private final java.util.Set<String> warnedEos = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     /**
      * @param tokenizer for {@code generated_text} and {@code stop_strings}; may be null (ids only)
@@ -318,7 +319,8 @@ public final class Generator {
      */
     private void warnEosOutsideVocabulary(GenerationConfig config) {
         String warning = eosWarning(config.eosTokenIds(), vocabSize);
-        if (warning != null) {
+        // once per generator and set of ids, not once per request: piped prompts would repeat it per line
+        if (warning != null && warnedEos.add(warning)) {
             LOG.warn(warning);
         }
     }

@@ -189,9 +189,19 @@ final class ForwardPass {
                                 + " is outside the vocabulary [0, " + config.vocabSize() + ")");
                     }
                 }
-            } else if (request.inputsEmbeds().get(r).cols() != config.hiddenSize()) {
-                throw new ModernBertException("inputs_embeds row " + r + " has vectors of " + request.inputsEmbeds().get(r).cols()
-                        + " values but hidden_size is " + config.hiddenSize());
+            } else {
+                FloatMatrix embeds = request.inputsEmbeds().get(r);
+                if (embeds.cols() != config.hiddenSize()) {
+                    throw new ModernBertException("inputs_embeds row " + r + " has vectors of " + embeds.cols()
+                            + " values but hidden_size is " + config.hiddenSize());
+                }
+                float[] v = embeds.data();
+                for (int i = start * embeds.cols(); i < end * embeds.cols(); i++) {
+                    if (!Float.isFinite(v[i])) {
+                        throw new ModernBertException("inputs_embeds[" + r + "][" + i / embeds.cols() + "][" + i % embeds.cols() + "] is "
+                                + v[i] + ": expected a finite number (a float32 holds at most about 3.4e38)");
+                    }
+                }
             }
             int[] positions = new int[end - start];
             int base = past == null ? 0 : past.seqLength(r);

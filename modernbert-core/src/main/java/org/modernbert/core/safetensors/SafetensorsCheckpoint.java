@@ -79,7 +79,7 @@ public final class SafetensorsCheckpoint {
         try {
             root = JSON.readTree(Files.readString(index));
         } catch (JsonProcessingException e) {
-            throw new SafetensorsException("shard index " + index + " is not valid JSON: " + e.getOriginalMessage());
+            throw new SafetensorsException("shard index " + index + " is not valid JSON at " + IoErrors.json(e));
         } catch (IOException e) {
             throw new SafetensorsException("cannot read shard index " + index + ": " + IoErrors.reason(e), e);
         }

@@ -96,10 +96,9 @@ public final class SafetensorsFile {
         try {
             header = JSON.readTree(headerBytes);
         } catch (JsonProcessingException e) {
-            throw new SafetensorsException("safetensors file " + file + ": header is not valid JSON: "
-                    + e.getOriginalMessage());
+            throw new SafetensorsException("safetensors file " + file + ": header is not valid JSON at " + IoErrors.json(e));
         } catch (IOException e) {
-            throw new SafetensorsException("safetensors file " + file + ": cannot read header: " + e, e);
+            throw new SafetensorsException("safetensors file " + file + ": cannot read header: " + IoErrors.reason(e), e);
         }
         if (header == null || !header.isObject()) {
             throw new SafetensorsException("safetensors file " + file + ": header must be a JSON object of tensor entries, got "

@@ -1,5 +1,6 @@
 package org.modernbert.core.tokenizer;
 
+import org.modernbert.api.IoErrors;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -48,7 +49,7 @@ final class TokenizerLoader {
         try {
             root = JSON.readTree(text);
         } catch (JsonProcessingException e) {
-            throw new ModernBertException(file + ": not valid JSON: " + e.getOriginalMessage());
+            throw new ModernBertException(file + ": not valid JSON at " + IoErrors.json(e));
         }
         Ctx ctx = new Ctx(file, "");
         if (root == null || !root.isObject()) {
@@ -618,7 +619,7 @@ final class TokenizerLoader {
         try {
             root = JSON.readTree(configText);
         } catch (JsonProcessingException e) {
-            throw new ModernBertException(file + ": not valid JSON: " + e.getOriginalMessage());
+            throw new ModernBertException(file + ": not valid JSON at " + IoErrors.json(e));
         }
         Ctx ctx = new Ctx(file, "");
         if (root == null || !root.isObject()) {
