@@ -46,15 +46,23 @@ public final class IoErrors {
         return where + jsonReason(e.getOriginalMessage());
     }
 
-    /** A JSON parser's own message without its internals. */
+    /**
+     * A JSON parser's own message without its internals: its first line, no source or start markers,
+     * no feature names, no character codes.
+     */
     public static String jsonReason(String parserMessage) {
         if (parserMessage == null || parserMessage.isBlank()) {
             return "malformed";
         }
-        String m = parserMessage.replaceAll(" \\(code -?\\d+\\)", "")
-                .replaceAll("\\s*\\(start marker at \\[Source:.*?\\]\\)", "")
+        String m = parserMessage;
+        int cut = m.indexOf('\n');
+        m = cut >= 0 ? m.substring(0, cut) : m;
+        for (String noise : new String[]{" (start marker at ", " (for Object starting at ", " (for Array starting at ", " at [Source: "}) {
+            cut = m.indexOf(noise);
+            m = cut >= 0 ? m.substring(0, cut) : m;
+        }
+        m = m.replaceAll(" \\(code -?\\d+( / 0x[0-9a-fA-F]+)?\\)", "")
                 .replaceAll(": enable `[^`]*` to allow", "")
-                .replaceAll("\\s*\\n.*", "")
                 .strip();
         return m.isEmpty() ? "malformed" : lowerFirst(m);
     }

@@ -10,6 +10,7 @@ import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 import org.modernbert.api.config.Activation;
+import org.modernbert.api.tensor.WeightFormat;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -45,9 +46,9 @@ final class VectorKernels {
     }
 
     /** Weights per Q8_0 block. */
-    static final int Q8_BLOCK = 32;
+    static final int Q8_BLOCK = WeightFormat.Q8_0.blockSize();
     /** Bytes per Q8_0 block: the F16 scale, then the 32 int8 values. */
-    static final int Q8_BLOCK_BYTES = 2 + Q8_BLOCK;
+    static final int Q8_BLOCK_BYTES = WeightFormat.Q8_0.blockBytes();
     /**
      * Q8_0 values are loaded as bytes and widened straight to floats (B2F). Ideally one byte vector
      * holds {@link #LANES} bytes; with 4 float lanes that would be a 32-bit vector, which does not

@@ -11,6 +11,7 @@ import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import org.modernbert.api.IoErrors;
 import org.modernbert.api.ModernBertException;
 
 import java.io.BufferedReader;
@@ -42,10 +43,8 @@ final class JsonFiles {
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .build();
 
-    private static final Pattern CHAR_CODE = Pattern.compile(" \\(code \\d+( / 0x[0-9a-fA-F]+)?\\)");
     private static final Pattern CONTROL_CHAR = Pattern.compile("\\(\\(CTRL-CHAR, code (\\d+)\\)\\)");
-    private static final Pattern FEATURE_HINT = Pattern.compile(": enable `[^`]*` to allow");
-    private static final Pattern DUPLICATE = Pattern.compile("Duplicate field '(.*)'");
+    private static final Pattern DUPLICATE = Pattern.compile("duplicate field '(.*)'");
 
     private JsonFiles() {
     }
@@ -148,25 +147,19 @@ final class JsonFiles {
         return new ModernBertException(source + ": " + (l > 0 ? "line " + l + at + ": " : "") + "not valid JSON: " + what);
     }
 
-    /** Jackson's message without its internals: no source, no start markers, no feature names, no char codes. */
+    /**
+     * Jackson's message without its internals ({@link IoErrors#jsonReason}), and in plain words where the
+     * command line can say more: duplicate keys, control characters, input that ends early.
+     */
     static String plain(String message) {
-        String m = message == null ? "malformed" : message;
-        int cut = m.indexOf('\n');
-        m = cut >= 0 ? m.substring(0, cut) : m;
-        for (String noise : new String[]{" (start marker at ", " (for Object starting at ", " (for Array starting at ", " at [Source: "}) {
-            cut = m.indexOf(noise);
-            m = cut >= 0 ? m.substring(0, cut) : m;
-        }
+        String m = message == null ? "malformed" : CONTROL_CHAR.matcher(message).replaceAll("(control character $1)");
+        m = IoErrors.jsonReason(m);
         var duplicate = DUPLICATE.matcher(m);
         if (duplicate.matches()) {
             return "the key \"" + duplicate.group(1) + "\" appears twice in one object";
         }
-        m = CONTROL_CHAR.matcher(m).replaceAll("(control character $1)");
-        m = CHAR_CODE.matcher(m).replaceAll("");
-        m = FEATURE_HINT.matcher(m).replaceAll("");
-        m = m.replace("Unexpected end-of-input: expected close marker for Object", "it ends before the object is closed")
-                .replace("Unexpected end-of-input: expected close marker for Array", "it ends before the list is closed")
-                .replace("Unexpected end-of-input", "it ends early");
-        return m.isEmpty() ? m : Character.toLowerCase(m.charAt(0)) + m.substring(1);
+        return m.replace("unexpected end-of-input: expected close marker for Object", "it ends before the object is closed")
+                .replace("unexpected end-of-input: expected close marker for Array", "it ends before the list is closed")
+                .replace("unexpected end-of-input", "it ends early");
     }
 }

@@ -55,8 +55,9 @@ public record Tensor(String name, WeightFormat format, long[] shape, MemorySegme
             case F16 -> Float.float16ToFloat(data.get(I16, index * 2));
             case BF16 -> Float.intBitsToFloat((data.get(I16, index * 2) & 0xFFFF) << 16);
             case Q8_0 -> {
-                long block = index / 32 * 34;
-                yield Float.float16ToFloat(data.get(I16, block)) * data.get(ValueLayout.JAVA_BYTE, block + 2 + index % 32);
+                int n = WeightFormat.Q8_0.blockSize();
+                long block = index / n * WeightFormat.Q8_0.blockBytes();
+                yield Float.float16ToFloat(data.get(I16, block)) * data.get(ValueLayout.JAVA_BYTE, block + 2 + index % n);
             }
         };
     }

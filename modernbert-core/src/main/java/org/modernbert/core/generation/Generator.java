@@ -182,9 +182,6 @@ public final class Generator {
                     synchronized (executor) {
                         out = LimitedSteps.run(executor, steps);
                     }
-                    if (out.size() != active.size()) {
-                        throw new ModernBertException("backend returned " + out.size() + " outputs for " + active.size() + " sequences");
-                    }
                     for (int i = 0; i < active.size(); i++) {
                         SequenceOutput o = out.get(i);
                         chooseNext(active.get(i), o.logits(), argmaxOnly ? o.argmax() : -1, config, processors, eos, streamer);
@@ -264,9 +261,6 @@ public final class Generator {
                 }
             }
             List<SequenceOutput> out = LimitedSteps.run(executor, inputs);
-            if (out.size() != inputs.size()) {
-                throw new ModernBertException("backend returned " + out.size() + " outputs for " + inputs.size() + " sequences");
-            }
             int computed = shared;
             for (int i = 0; i < distinct.size(); i++) {
                 computed += inputs.get(i).length();
@@ -312,7 +306,7 @@ public final class Generator {
     }
 
     /**
-     * One WARN line per request when an {@code eos_token_id} is outside the vocabulary: the model can
+     * One WARN line per generator (and set of ids) when an {@code eos_token_id} is outside the vocabulary: the model can
      * never produce it, so it never stops a sequence; generation goes on and stops by length, stop
      * strings or {@code max_time} (transformers warns likewise for a negative eos id). Such an id is
      * accepted in config.json, as transformers accepts it.

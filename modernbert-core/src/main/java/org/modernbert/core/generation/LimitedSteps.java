@@ -1,5 +1,6 @@
 package org.modernbert.core.generation;
 
+import org.modernbert.api.ModernBertException;
 import org.modernbert.api.backend.ExecutorLimits;
 import org.modernbert.api.backend.Head;
 import org.modernbert.api.backend.ModelExecutor;
@@ -13,8 +14,8 @@ import java.util.List;
 /**
  * Runs token-id inputs within an executor's {@link ExecutorLimits}: consecutive inputs share a step
  * while the step stays under the sequence and token limits, and an input longer than a step's token
- * budget is fed in chunks through its cache (earlier chunks without a head). The caller holds the
- * executor's lock.
+ * budget is fed in chunks through its cache (earlier chunks without a head). Returns one output per
+ * input, checked. The caller holds the executor's lock.
  */
 final class LimitedSteps {
     private LimitedSteps() {
@@ -43,6 +44,9 @@ final class LimitedSteps {
         }
         if (!batch.isEmpty()) {
             out.addAll(executor.step(batch));
+        }
+        if (out.size() != inputs.size()) {
+            throw new ModernBertException("backend returned " + out.size() + " outputs for " + inputs.size() + " sequences");
         }
         return out;
     }

@@ -22,9 +22,9 @@ import java.util.Objects;
  */
 public final class Q8Quantizer {
     /** Weights per block. */
-    public static final int BLOCK = 32;
+    public static final int BLOCK = WeightFormat.Q8_0.blockSize();
     /** Bytes per block: the F16 scale, then 32 int8 values. */
-    public static final int BLOCK_BYTES = 2 + BLOCK;
+    public static final int BLOCK_BYTES = WeightFormat.Q8_0.blockBytes();
 
     private static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfShort I16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
