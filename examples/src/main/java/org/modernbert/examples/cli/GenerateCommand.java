@@ -12,6 +12,7 @@ import org.modernbert.core.ModernBert;
 import org.modernbert.core.generation.FinishReason;
 import org.modernbert.core.generation.GeneratedSequence;
 import org.modernbert.core.generation.GenerationConfig;
+import org.modernbert.core.generation.GenerationOverrides;
 import org.modernbert.core.generation.GenerationResult;
 import org.modernbert.core.generation.Generator;
 import org.modernbert.core.generation.TextStreamer;
@@ -269,70 +270,9 @@ final class GenerateCommand implements Callable<Integer> {
     }
 
     private GenerationConfig config(GenerationConfig defaults) {
-        GenerationConfig.Builder b = defaults.toBuilder();
-        if (greedy) {
-            // greedy() also resets the sampling knobs of generation_config.json, which --greedy makes moot
-            // (they would only draw a "ignored by greedy" warning); flags given with it still apply below.
-            b.greedy();
-        }
-        if (sample) {
-            b.doSample(true);
-        }
-        if (maxNewTokens != null) {
-            b.maxNewTokens(maxNewTokens);
-        }
-        if (maxLength != null) {
-            b.maxLength(maxLength);
-            if (maxNewTokens == null) {
-                b.maxNewTokens(null); // an explicit max_length replaces the model's max_new_tokens default
-            }
-        }
-        if (minNewTokens != null) {
-            b.minNewTokens(minNewTokens);
-        }
-        if (temperature != null) {
-            b.temperature(temperature);
-        }
-        if (topK != null) {
-            b.topK(topK);
-        }
-        if (topP != null) {
-            b.topP(topP);
-        }
-        if (minP != null) {
-            b.minP(minP);
-        }
-        if (typicalP != null) {
-            b.typicalP(typicalP);
-        }
-        if (repetitionPenalty != null) {
-            b.repetitionPenalty(repetitionPenalty);
-        }
-        if (noRepeatNgramSize != null) {
-            b.noRepeatNgramSize(noRepeatNgramSize);
-        }
-        if (numReturnSequences != null) {
-            b.numReturnSequences(numReturnSequences);
-        }
-        if (seed != null) {
-            b.seed(seed);
-        }
-        if (stop != null) {
-            b.stopStrings(stop);
-        }
-        if (maxTime != null) {
-            b.maxTime(maxTime);
-        }
-        if (eosTokenIds != null) {
-            b.eosTokenIds(eosTokenIds);
-        }
-        if (padTokenId != null) {
-            b.padTokenId(padTokenId);
-        }
-        if (ignoreEos) {
-            b.eosTokenIds(List.of());
-        }
-        return b.build();
+        return new GenerationOverrides(greedy, sample, maxNewTokens, maxLength, minNewTokens, temperature, topK, topP,
+                minP, typicalP, repetitionPenalty, noRepeatNgramSize, numReturnSequences, seed, stop, maxTime,
+                eosTokenIds, padTokenId, ignoreEos).apply(defaults);
     }
 
     /** A rate for people: "n/a" where there was nothing to time (NaN). */

@@ -36,14 +36,20 @@ public final class BackendRegistry {
         this.environment = environment;
     }
 
-    /** The providers visible to this module's layer (module path or META-INF/services on the class path). */
+    /**
+     * The providers visible to this module's layer (module path or META-INF/services on the class
+     * path) and to the thread's context class loader: on Spark, jars shipped with {@code spark.jars}
+     * are only visible through the latter. A provider class found through both is kept once.
+     */
     public static BackendRegistry discover() {
-        List<BackendProvider> found = new ArrayList<>();
-        ServiceLoader.load(BackendProvider.class, BackendRegistry.class.getClassLoader()).forEach(found::add);
-        if (found.isEmpty()) {
-            ServiceLoader.load(BackendProvider.class).forEach(found::add);
+        Map<String, BackendProvider> found = new java.util.LinkedHashMap<>();
+        ServiceLoader.load(BackendProvider.class, BackendRegistry.class.getClassLoader())
+                .forEach(p -> found.putIfAbsent(p.getClass().getName(), p));
+        ClassLoader context = Thread.currentThread().getContextClassLoader();
+        if (context != null && context != BackendRegistry.class.getClassLoader()) {
+            ServiceLoader.load(BackendProvider.class, context).forEach(p -> found.putIfAbsent(p.getClass().getName(), p));
         }
-        return new BackendRegistry(found, System.getenv());
+        return new BackendRegistry(new ArrayList<>(found.values()), System.getenv());
     }
 
     /** A registry over given providers and environment (tests, embedding with custom providers). */

@@ -84,9 +84,24 @@ public final class Generator {
      */
     public GenerationResult generate(List<int[]> prompts, GenerationConfig config, TokenStreamer streamer,
                                      GenerationControl control) {
+        return generate(prompts, null, config, streamer, control);
+    }
+
+    /**
+     * Generates with a seed per prompt: prompt {@code p} samples as it would alone with
+     * {@code config.seed() == seeds[p]}, whatever else is in the batch (batch jobs that derive a seed
+     * from each row's id, so results do not depend on how rows were grouped).
+     *
+     * @param seeds one per prompt, or null to use {@code config.seed()} for every prompt
+     */
+    public GenerationResult generate(List<int[]> prompts, long[] seeds, GenerationConfig config, TokenStreamer streamer,
+                                     GenerationControl control) {
+        if (seeds != null && seeds.length != prompts.size()) {
+            throw new ModernBertException("got " + seeds.length + " seeds for " + prompts.size() + " prompts: give one per prompt");
+        }
         long estimate = check(prompts, config);
         try {
-            return run(prompts, config, streamer, control);
+            return run(prompts, seeds, config, streamer, control);
         } catch (OutOfMemoryError e) {
             // Reached only when the estimate was not enough (other requests, the backend's own buffers).
             // Everything this request allocated was local to run(), which has unwound: it is garbage now.
@@ -122,7 +137,7 @@ public final class Generator {
         return needed;
     }
 
-    private GenerationResult run(List<int[]> prompts, GenerationConfig config, TokenStreamer streamer,
+    private GenerationResult run(List<int[]> prompts, long[] seeds, GenerationConfig config, TokenStreamer streamer,
                                  GenerationControl control) {
         List<String> ignored = config.ignoredSamplingFields();
         if (!ignored.isEmpty()) {
@@ -142,9 +157,9 @@ public final class Generator {
         try {
             for (int p = 0; p < prompts.size(); p++) {
                 int[] prompt = prompts.get(p).clone();
-                SplittableRandom seededRoot = new SplittableRandom(baseSeed);
+                SplittableRandom seededRoot = new SplittableRandom(seeds != null ? seeds[p] : baseSeed);
                 for (int c = 0; c < copies; c++) {
-                    SplittableRandom rng = config.seed() != null ? seededRoot.split() : unseededRoot.split();
+                    SplittableRandom rng = seeds != null || config.seed() != null ? seededRoot.split() : unseededRoot.split();
                     Seq s = new Seq(all.size(), p, prompt, config.maxNewTokensFor(prompt.length), rng, vocabSize);
                     all.add(s);
                     if (!config.stopStrings().isEmpty()) {

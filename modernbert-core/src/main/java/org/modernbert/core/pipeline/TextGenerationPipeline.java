@@ -86,11 +86,20 @@ public final class TextGenerationPipeline implements AutoCloseable {
 
     /** All prompts generate together; one list of {@code num_return_sequences} outputs per prompt. */
     public List<List<GeneratedText>> generate(List<String> prompts, GenerationConfig config, boolean returnFullText) {
+        return generate(prompts, null, config, returnFullText);
+    }
+
+    /**
+     * The same with a seed per prompt ({@code seeds[p]} null-free, one per prompt): each prompt samples
+     * as it would alone with that seed (see {@link Generator#generate(List, long[], GenerationConfig,
+     * TokenStreamer, GenerationControl)}); null seeds use {@code config.seed()}.
+     */
+    public List<List<GeneratedText>> generate(List<String> prompts, long[] seeds, GenerationConfig config, boolean returnFullText) {
         List<int[]> ids = new ArrayList<>(prompts.size());
         for (String p : prompts) {
             ids.add(encode(p));
         }
-        GenerationResult result = generateIds(ids, config, null, null);
+        GenerationResult result = generator.generate(ids, seeds, config, null, null);
         List<List<GeneratedText>> out = new ArrayList<>();
         for (int p = 0; p < prompts.size(); p++) {
             out.add(new ArrayList<>());

@@ -232,6 +232,24 @@ class GeneratorTest {
     }
 
     @Test
+    void aSeedPerPromptSamplesEachPromptAsItWouldAloneWithThatSeed() {
+        GenerationConfig cfg = GenerationConfig.builder().maxNewTokens(20).doSample(true).temperature(1.5).topK(0).build();
+        List<int[]> prompts = List.of(new int[]{5, 6}, new int[]{1}, new int[]{5, 6});
+        long[] seeds = {7L, 8L, 9L};
+        GenerationResult batch = new Generator(spread(), VOCAB, 64, null).generate(prompts, seeds, cfg, null, null);
+        for (int p = 0; p < prompts.size(); p++) {
+            int[] alone = new Generator(spread(), VOCAB, 64, null)
+                    .generate(List.of(prompts.get(p)), cfg.toBuilder().seed(seeds[p]).build()).sequences().getFirst().newIds();
+            assertArrayEquals(alone, batch.sequences().get(p).newIds(), "prompt " + p);
+        }
+        assertNotEquals(Arrays.toString(batch.sequences().get(0).newIds()), Arrays.toString(batch.sequences().get(2).newIds()),
+                "the same prompt with two seeds");
+        ModernBertException wrongCount = assertThrows(ModernBertException.class,
+                () -> new Generator(spread(), VOCAB, 64, null).generate(prompts, new long[]{1L}, cfg, null, null));
+        assertEquals("got 1 seeds for 3 prompts: give one per prompt", wrongCount.getMessage());
+    }
+
+    @Test
     void numReturnSequencesPrefillsThePromptOnceAndForksItsCache() {
         int[] prompt = {5, 6, 7, 8, 9};
         GenerationConfig four = GenerationConfig.builder().maxNewTokens(6).doSample(true).temperature(1.5).topK(0)

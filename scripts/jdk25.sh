@@ -1,0 +1,27 @@
+# Sourced by the launchers (./modernbert, ./modernbert-spark): exports JAVA_HOME of a JDK 25 (JAVA_HOME,
+# MODERNBERT_JDK25_HOME or the Temurin 25 path, then java on PATH), or prints one line and exits.
+java_version() { # prints the major version of the java binary $1 (e.g. 17, 25), or nothing
+  "$1" -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -1
+}
+
+candidates=()
+[ -n "${JAVA_HOME:-}" ] && candidates+=("$JAVA_HOME/bin/java")
+# MODERNBERT_JDK25_HOME: another place to look for JDK 25 (default: where our machines have it)
+candidates+=("${MODERNBERT_JDK25_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/java")
+command -v java >/dev/null && candidates+=("$(readlink -f "$(command -v java)")")
+found=""
+selected=""
+for j in "${candidates[@]}"; do
+  [ -x "$j" ] || continue
+  v="$(java_version "$j")"
+  if [ -n "$v" ] && [ "$v" -ge 25 ]; then
+    export JAVA_HOME="$(dirname "$(dirname "$j")")"
+    selected=1
+    break
+  fi
+  [ -z "$found" ] && found="${v:-an unknown version} at $j"
+done
+if [ -z "$selected" ]; then
+  echo "error: modernbert needs JDK 25; found ${found:-no java}; set JAVA_HOME to a JDK 25 installation" >&2
+  exit 1
+fi
