@@ -1,11 +1,14 @@
 package org.modernbert.spark;
 
+import org.apache.spark.SparkEnv;
 import org.modernbert.api.ModernBertException;
 import org.modernbert.api.backend.BackendOptions;
 import org.modernbert.api.tensor.WeightFormat;
+import org.modernbert.core.backend.BackendRegistry;
 
 import java.io.Serializable;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -28,7 +31,30 @@ public record BackendSettings(String backend, int threads, String device, String
         return new BackendSettings(null, 0, null, null);
     }
 
+    /**
+     * The options for this JVM: with {@code threads} 0, an executor uses the cores Spark gave it
+     * ({@code spark.executor.cores}) when set, rather than every core of the machine it shares.
+     */
     BackendOptions options() {
-        return new BackendOptions(threads, device, quantize == null ? null : WeightFormat.fromName(quantize));
+        int n = threads;
+        SparkEnv env = SparkEnv.get();
+        if (n == 0 && env != null && !"driver".equals(env.executorId())) {
+            n = env.conf().getInt("spark.executor.cores", 0);
+        }
+        return new BackendOptions(n, device, quantize == null ? null : WeightFormat.fromName(quantize));
+    }
+
+    /**
+     * Fails on the driver when no backend of that name is installed here (the job jar carries the same
+     * backends as the executors'); availability is the executors' to decide (a GPU may be there only).
+     */
+    void requireKnown() {
+        if (backend == null) {
+            return;
+        }
+        List<String> names = BackendRegistry.discover().probeAll().stream().map(BackendRegistry.ProbedProvider::name).toList();
+        if (names.stream().noneMatch(backend::equalsIgnoreCase)) {
+            throw new ModernBertException("unknown backend '" + backend + "'; installed: " + names);
+        }
     }
 }

@@ -10,7 +10,7 @@ import java.util.function.Function;
 /**
  * One batch of rows on its way through the model: rows that failed their checks keep their error,
  * the others go through one model call together. When that call fails, each row is retried alone, so
- * one bad row costs only its own result.
+ * one bad row costs only its own result; when every row fails alone too, the failure is the task's.
  *
  * @param <T> what the model call takes per row (token ids, say)
  */
@@ -43,6 +43,10 @@ final class Batch<T> {
             computed = new ArrayList<>(inputs.size());
             for (T input : inputs) {
                 computed.add(alone(call, input));
+            }
+            if (computed.stream().allMatch(r -> r.error() != null)) {
+                // Not a bad row but a bad executor (memory, device): fail the task, so Spark retries it elsewhere.
+                throw batchFailed;
             }
         }
         for (int i = 0; i < positions.size(); i++) {

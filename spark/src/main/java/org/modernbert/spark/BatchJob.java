@@ -1,6 +1,5 @@
 package org.modernbert.spark;
 
-import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.Dataset;
@@ -156,7 +155,7 @@ public final class BatchJob implements Callable<Integer> {
         System.exit(run(new PrintWriter(System.err, true), args));
     }
 
-    /** Runs the job, reporting to {@code err}; the exit status (0 done, 1 failed, 2 bad arguments). */
+    /** Runs the job, reporting to {@code err}; the exit status (0 done, 1 failed or refused, 2 unparsable arguments). */
     public static int run(PrintWriter err, String... args) {
         CommandLine cli = new CommandLine(new BatchJob()).setCaseInsensitiveEnumValuesAllowed(true).setErr(err);
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
@@ -172,22 +171,28 @@ public final class BatchJob implements Callable<Integer> {
         if (greedy && sample) {
             throw new ModernBertException("--greedy and --sample contradict each other: choose one");
         }
-        Format readAs = inputFormat != null ? inputFormat : formatOf(input);
-        boolean local = !input.contains("://") && !input.startsWith("file:");
-        if (local && !Files.exists(Path.of(input))) {
-            throw new ModernBertException("input " + input + " does not exist");
+        if (batchSize < 1) {
+            throw new ModernBertException("--batch-size must be at least 1, got " + batchSize);
         }
+        if (partitions != null && partitions < 1) {
+            throw new ModernBertException("--partitions must be at least 1, got " + partitions);
+        }
+        Format readAs = inputFormat != null ? inputFormat : formatOf(input);
         SparkConf conf = new SparkConf(); // what spark-submit set (spark.* system properties)
         if (master != null) {
             conf.setMaster(master);
         } else if (!conf.contains("spark.master")) {
             conf.setMaster("local[*]");
         }
-        boolean ship = !conf.get("spark.master").startsWith("local") && !modelOnEveryNode;
+        boolean cluster = !conf.get("spark.master").startsWith("local");
+        boolean ship = cluster && !modelOnEveryNode;
         ModelSource source = ship ? ModelSource.shipped(model) : ModelSource.onEveryNode(model);
         if (ship) {
             // Spark only ships what spark.files lists when the context starts (addFile later did not, in 4.2).
             conf.set("spark.files", source.sparkFiles(conf.get("spark.files", null)));
+        }
+        if (cluster && conf.get("spark.jars", "").isBlank()) {
+            conf.set("spark.jars", jobJar()); // started without spark-submit: executors need our classes too
         }
         TaskSettings settings = new TaskSettings(source, new BackendSettings(backend, threads, device, quantize), textColumn, batchSize);
         long jobSeed = seed != null ? seed : ThreadLocalRandom.current().nextLong();
@@ -196,26 +201,85 @@ public final class BatchJob implements Callable<Integer> {
             case score -> new TextScoring(settings);
             case generate -> new TextGeneration(settings, overrides(), idColumn, jobSeed, returnFullText);
         };
-        rowTask.validate(); // before Spark starts: a bad folder or flag costs no cluster time
+        rowTask.validate(); // before Spark starts: a bad folder, backend or flag costs no cluster time
+        boolean sampling = rowTask instanceof TextGeneration g && g.samples();
         SparkSession spark = SparkSession.builder().appName("modernbert " + task).config(conf).getOrCreate();
         try {
             long start = System.nanoTime();
-            requireAbsent(spark, output);
+            FileSystem fs = new org.apache.hadoop.fs.Path(output).getFileSystem(spark.sparkContext().hadoopConfiguration());
+            requireInput(spark);
+            org.apache.hadoop.fs.Path out = fs.makeQualified(new org.apache.hadoop.fs.Path(output));
+            if (fs.exists(out)) {
+                throw new ModernBertException("output " + output + " already exists: choose a new path (the job never overwrites)");
+            }
             Dataset<Row> rows = spark.read().format(readAs.name()).load(input);
-            if (rowTask instanceof TextGeneration g && g.idColumn() == null
-                    && List.of(rows.schema().fieldNames()).contains("id")) {
-                rowTask = new TextGeneration(settings, g.overrides(), "id", jobSeed, returnFullText);
+            if (rowTask instanceof TextGeneration g && sampling) {
+                String ids = idColumn != null ? idColumn : List.of(rows.schema().fieldNames()).contains("id") ? "id" : null;
+                if (ids == null) {
+                    // Number rows as read, before any repartition, so seeds do not depend on --partitions.
+                    rows = DatasetTransform.withRowIndex(rows);
+                    ids = DatasetTransform.ROW_INDEX_COLUMN;
+                }
+                rowTask = new TextGeneration(settings, g.overrides(), ids, jobSeed, returnFullText);
             }
             if (partitions != null) {
                 rows = rows.repartition(partitions);
             }
-            rowTask.transform(rows).write().mode(SaveMode.ErrorIfExists).format(format.name()).save(output);
+            write(rowTask.transform(rows), fs, out);
             double seconds = (System.nanoTime() - start) / 1e9;
-            summarize(spark, seconds, rowTask instanceof TextGeneration g && g.samples() ? jobSeed : null);
+            summarize(spark, seconds, sampling ? jobSeed : null);
         } finally {
             spark.stop();
         }
         return 0;
+    }
+
+    /** Writes the result; a failed write removes the folder it began (it did not exist before), so a rerun can use the path. */
+    private void write(Dataset<Row> result, FileSystem fs, org.apache.hadoop.fs.Path out) throws IOException {
+        try {
+            var writer = result.write().mode(SaveMode.ErrorIfExists).format(format.name());
+            if (format == Format.json) {
+                writer = writer.option("ignoreNullFields", "false"); // every row has every column, error: null included
+            }
+            writer.save(output);
+        } catch (Exception e) { // Spark's task failures come as SparkException, a checked exception Scala throws undeclared
+            if (fs.exists(out) && onlySparkTemporaries(fs, out)) {
+                fs.delete(out, true);
+            }
+            throw e;
+        }
+    }
+
+    /** Whether a folder holds only what Spark's commit protocol leaves behind (names starting with _ or .). */
+    private static boolean onlySparkTemporaries(FileSystem fs, org.apache.hadoop.fs.Path folder) throws IOException {
+        for (var status : fs.listStatus(folder)) {
+            String name = status.getPath().getName();
+            if (!name.startsWith("_") && !name.startsWith(".")) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void requireInput(SparkSession spark) throws IOException {
+        org.apache.hadoop.fs.Path in = new org.apache.hadoop.fs.Path(input);
+        if (!in.getFileSystem(spark.sparkContext().hadoopConfiguration()).exists(in)) {
+            throw new ModernBertException("input " + input + " does not exist");
+        }
+    }
+
+    /** The jar this class came from; a cluster run needs one to ship. */
+    private static String jobJar() {
+        try {
+            Path location = Path.of(BatchJob.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            if (Files.isRegularFile(location) && location.toString().endsWith(".jar")) {
+                return location.toString();
+            }
+        } catch (java.net.URISyntaxException | SecurityException | NullPointerException e) {
+            // fall through to the message below
+        }
+        throw new ModernBertException("a cluster run needs the job jar for the executors: submit spark/target/modernbert-spark.jar"
+                + " with spark-submit, or run ./modernbert-spark");
     }
 
     private GenerationOverrides overrides() {
@@ -236,28 +300,19 @@ public final class BatchJob implements Callable<Integer> {
                 + " .parquet, or give --input-format json|parquet");
     }
 
-    private static void requireAbsent(SparkSession spark, String output) throws IOException {
-        Configuration hadoop = spark.sparkContext().hadoopConfiguration();
-        org.apache.hadoop.fs.Path path = new org.apache.hadoop.fs.Path(output);
-        FileSystem fs = path.getFileSystem(hadoop);
-        if (fs.exists(path)) {
-            throw new ModernBertException("output " + output + " already exists: choose a new path (the job never overwrites)");
-        }
-    }
-
     /** Reads the written output back for exact counts (accumulators would count retried tasks twice). */
     private void summarize(SparkSession spark, double seconds, Long jobSeed) {
         Dataset<Row> written = spark.read().format(format.name()).load(output);
-        boolean hasErrors = List.of(written.schema().fieldNames()).contains(RowTask.ERROR_COLUMN);
+        List<String> columns = List.of(written.schema().fieldNames());
         Row counts = written.agg(functions.count(functions.lit(1)),
-                hasErrors ? functions.count(functions.col(RowTask.ERROR_COLUMN)) : functions.lit(0L),
-                task == Task.generate ? functions.sum("new_tokens") : functions.lit(null)).first();
+                columns.contains(RowTask.ERROR_COLUMN) ? functions.count(functions.col(RowTask.ERROR_COLUMN)) : functions.lit(0L),
+                columns.contains("new_tokens") ? functions.sum("new_tokens") : functions.lit(null)).first();
         long rows = counts.getLong(0);
         long errors = counts.getLong(1);
         StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "modernbert-spark: %s: %d rows (%d errors) in %.1f s, %.2f rows/s",
                 task, rows, errors, seconds, rows / seconds));
-        if (task == Task.generate && !counts.isNullAt(2)) {
-            long tokens = counts.getLong(2);
+        if (task == Task.generate) {
+            long tokens = counts.isNullAt(2) ? 0 : counts.getLong(2); // the sum of no rows (all failed) is null
             line.append(String.format(Locale.ROOT, ", %d new tokens, %.1f tokens/s", tokens, tokens / seconds));
         }
         if (jobSeed != null) {

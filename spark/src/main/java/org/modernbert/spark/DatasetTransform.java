@@ -5,6 +5,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
@@ -32,8 +33,13 @@ final class DatasetTransform {
 
     static Dataset<Row> apply(Dataset<Row> input, RowTask task) {
         task.validate();
-        Dataset<Row> rows = task instanceof TextGeneration g && g.idColumn() == null && g.samples()
-                ? withRowIndex(input) : input;
+        // Only sampled rows need ids (their seeds derive from them); greedy rows ignore any id column.
+        String idColumn = null;
+        Dataset<Row> rows = input;
+        if (task instanceof TextGeneration g && g.samples()) {
+            idColumn = g.idColumn() != null ? g.idColumn() : ROW_INDEX_COLUMN;
+            rows = g.idColumn() != null ? input : withRowIndex(input);
+        }
         StructType in = rows.schema();
         String textColumn = task.settings().textColumn();
         int textIndex = columnIndex(in, textColumn, "text");
@@ -41,20 +47,29 @@ final class DatasetTransform {
             throw new ModernBertException("input column '" + textColumn + "' holds " + in.fields()[textIndex].dataType().simpleString()
                     + "; expected strings");
         }
-        String idColumn = rows != input ? ROW_INDEX_COLUMN : task.idColumn();
         int idIndex = idColumn == null ? -1 : columnIndex(in, idColumn, "id");
+        if (idIndex >= 0 && !ID_TYPES.contains(in.fields()[idIndex].dataType())) {
+            throw new ModernBertException("id column '" + idColumn + "' holds " + in.fields()[idIndex].dataType().simpleString()
+                    + "; expected strings or integers (sampling seeds derive from the id's text)");
+        }
         List<StructField> added = new ArrayList<>(task.resultFields());
         added.add(DataTypes.createStructField(RowTask.ERROR_COLUMN, DataTypes.StringType, true));
         StructType out = in;
         for (StructField f : added) {
-            if (Arrays.asList(in.fieldNames()).contains(f.name())) {
-                throw new ModernBertException("input column '" + f.name() + "' has the name of a result column of this task ("
-                        + added.stream().map(StructField::name).toList() + "): rename or drop it");
+            for (String name : in.fieldNames()) {
+                if (name.equalsIgnoreCase(f.name())) { // Spark's column names are case-insensitive
+                    throw new ModernBertException("input column '" + name + "' has the name of a result column of this task ("
+                            + added.stream().map(StructField::name).toList() + "): rename or drop it");
+                }
             }
             out = out.add(f);
         }
         return rows.mapPartitions(new PartitionRunner(task, textIndex, idIndex, in.size(), added.size()), Encoders.row(out));
     }
+
+    /** Id columns whose text form is stable across runs (not binary, maps or floating point). */
+    private static final List<DataType> ID_TYPES = List.of(DataTypes.StringType, DataTypes.LongType, DataTypes.IntegerType,
+            DataTypes.ShortType, DataTypes.ByteType);
 
     private static int columnIndex(StructType schema, String column, String what) {
         int i = Arrays.asList(schema.fieldNames()).indexOf(column);
@@ -65,8 +80,12 @@ final class DatasetTransform {
         return i;
     }
 
-    /** The input with {@value #ROW_INDEX_COLUMN}: positions in the input's order, whatever the partitioning. */
-    private static Dataset<Row> withRowIndex(Dataset<Row> input) {
+    /**
+     * The input with {@value #ROW_INDEX_COLUMN}: each row's position in the dataset as given (for a file
+     * as read, its line order), whatever the partitioning that follows. Runs a Spark job to count the
+     * partitions' rows. Number rows before a repartition: after one, positions follow the shuffle.
+     */
+    static Dataset<Row> withRowIndex(Dataset<Row> input) {
         if (Arrays.asList(input.schema().fieldNames()).contains(ROW_INDEX_COLUMN)) {
             throw new ModernBertException("sampling needs row ids: the input has no id column, and '" + ROW_INDEX_COLUMN
                     + "' (where the row's position would go) is taken; name an id column");

@@ -8,6 +8,7 @@ import org.modernbert.core.pipeline.TextGenerationPipeline;
 
 import java.nio.file.Path;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
 /**
@@ -23,6 +24,7 @@ final class ExecutorModels {
     }
 
     private static final ConcurrentHashMap<Key, Object> LOADED = new ConcurrentHashMap<>();
+    private static final AtomicInteger LOADS = new AtomicInteger();
 
     private ExecutorModels() {
     }
@@ -37,9 +39,9 @@ final class ExecutorModels {
                 folder -> TextClassificationPipeline.open(folder, backend.backend(), backend.options()));
     }
 
-    /** How many models this JVM holds (tests: one per executor however many partitions ran). */
-    static int loadedCount() {
-        return LOADED.size();
+    /** How many times this JVM loaded a model (tests: once per model however many partitions ran). */
+    static int loads() {
+        return LOADS.get();
     }
 
     private static <T> T get(ModelSource source, BackendSettings backend, Class<T> kind, Function<Path, T> open) {
@@ -55,6 +57,7 @@ final class ExecutorModels {
                         + "): every node must see the same model");
             }
             T model = open.apply(folder);
+            LOADS.incrementAndGet();
             LOG.info("modernbert: loaded {} from {} in {} ms (once for this JVM)", kind.getSimpleName(), folder,
                     (System.nanoTime() - start) / 1_000_000);
             return model;

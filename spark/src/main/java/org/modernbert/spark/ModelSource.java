@@ -1,5 +1,6 @@
 package org.modernbert.spark;
 
+import org.apache.spark.SparkEnv;
 import org.apache.spark.SparkFiles;
 import org.modernbert.api.ModernBertException;
 
@@ -60,13 +61,16 @@ public record ModelSource(String driverFolder, boolean shipped, List<String> fil
 
     /** The folder as this JVM sees it: on an executor, where Spark put the shipped files. */
     public Path folderHere() {
-        if (!shipped || org.apache.spark.SparkEnv.get() == null) {
-            return Path.of(driverFolder); // not shipped, or no Spark here (the driver before its session)
+        SparkEnv env = SparkEnv.get();
+        if (!shipped || env == null || "driver".equals(env.executorId())) {
+            return Path.of(driverFolder); // not shipped, or the driver (validation, local mode): its own folder
         }
         Path root = Path.of(SparkFiles.getRootDirectory()).toAbsolutePath(); // "." on executors: their work folder
-        if (!Files.isRegularFile(root.resolve(files.getFirst()))) {
-            // The driver itself (validation, local mode) reads its own folder.
-            return Path.of(driverFolder);
+        for (String f : files) {
+            if (!Files.isRegularFile(root.resolve(f))) {
+                throw new ModernBertException("model file " + f + " is not among the files Spark shipped to executor "
+                        + env.executorId() + " (" + root + "): start the session with spark.files = ModelSource.sparkFiles(...)");
+            }
         }
         return root;
     }

@@ -32,13 +32,17 @@ public sealed interface RowTask extends Serializable permits TextClassification,
     /** The columns this task adds (before {@value #ERROR_COLUMN}). */
     List<StructField> resultFields();
 
-    /** The column whose values are row ids; null when the task needs none. */
-    default String idColumn() {
-        return null;
+    /**
+     * Checks on the driver, before any task runs: the backend's name, the model folder, the settings
+     * against the model's defaults.
+     */
+    default void validate() {
+        settings().backend().requireKnown();
+        validateModel();
     }
 
-    /** Checks on the driver, before any task runs: the model folder, the settings against its defaults. */
-    void validate();
+    /** The task's own checks of the model folder (see {@link #validate()}). */
+    void validateModel();
 
     /** Runs one batch on this JVM's copy of the model; one result per row, in order. */
     List<RowResult> run(List<RowText> rows);

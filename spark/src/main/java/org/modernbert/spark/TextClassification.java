@@ -23,7 +23,7 @@ public record TextClassification(TaskSettings settings) implements RowTask {
     }
 
     @Override
-    public void validate() {
+    public void validateModel() {
         ModelFolder.validate(Path.of(settings.model().driverFolder()), HeadKind.CLASSIFIER);
     }
 

@@ -56,7 +56,7 @@ public record TextGeneration(TaskSettings settings, GenerationOverrides override
     }
 
     @Override
-    public void validate() {
+    public void validateModel() {
         Path folder = Path.of(settings.model().driverFolder());
         ModelFolder.validate(folder, HeadKind.LANGUAGE_MODEL);
         GenerationConfig config = overrides.apply(GenerationConfig.fromModelFolder(folder));

@@ -19,7 +19,7 @@ import java.util.List;
  * and {@code tokens}.
  */
 public record TextScoring(TaskSettings settings) implements RowTask {
-    /** Logits are kept for every position of a model call: at most this many floats per call (256 MiB). */
+    /** Logits are kept for every position of a model call: at most this many floats per call (256 MiB), unless one row alone needs more. */
     static final long MAX_LOGIT_FLOATS = 1L << 26;
 
     @Override
@@ -30,7 +30,7 @@ public record TextScoring(TaskSettings settings) implements RowTask {
     }
 
     @Override
-    public void validate() {
+    public void validateModel() {
         ModelFolder.validate(Path.of(settings.model().driverFolder()), HeadKind.LANGUAGE_MODEL);
     }
 
@@ -39,6 +39,7 @@ public record TextScoring(TaskSettings settings) implements RowTask {
         TextGenerationPipeline pipeline = ExecutorModels.causalLm(settings.model(), settings.backend());
         CausalLanguageModel model = pipeline.model();
         int maxPositions = model.config().maxPositionEmbeddings();
+        int vocab = model.config().vocabSize();
         Batch<int[]> batch = new Batch<>();
         for (RowText row : rows) {
             int[] ids = pipeline.tokenizer().encode(row.text(), true).ids();
@@ -46,11 +47,15 @@ public record TextScoring(TaskSettings settings) implements RowTask {
                 batch.fail("text has " + ids.length + " token(s): a loss needs at least 2 (one to predict from, one to predict)");
             } else if (ids.length > maxPositions) {
                 batch.fail("text has " + ids.length + " tokens; the model takes at most " + maxPositions);
+            } else if ((long) ids.length * vocab * Float.BYTES > Runtime.getRuntime().maxMemory() / 4) {
+                batch.fail("text has " + ids.length + " tokens, whose logits need " + ((long) ids.length * vocab * Float.BYTES >> 20)
+                        + " MiB, over a quarter of this executor's heap (" + (Runtime.getRuntime().maxMemory() >> 20)
+                        + " MiB): raise spark.executor.memory");
             } else {
                 batch.add(ids);
             }
         }
-        long tokensPerCall = Math.max(1, MAX_LOGIT_FLOATS / model.config().vocabSize());
+        long tokensPerCall = Math.max(1, MAX_LOGIT_FLOATS / vocab);
         return batch.run(all -> {
             List<RowResult> out = new ArrayList<>(all.size());
             int from = 0;

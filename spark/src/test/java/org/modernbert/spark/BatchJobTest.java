@@ -50,6 +50,11 @@ class BatchJobTest {
 
     /** The JSON-lines output of a job, sorted by id. */
     static List<JsonNode> readJson(Path output) throws IOException {
+        return readJson(output, "id");
+    }
+
+    /** The JSON-lines output of a job, sorted by a field. */
+    static List<JsonNode> readJson(Path output, String sortField) throws IOException {
         List<JsonNode> rows = new ArrayList<>();
         try (Stream<Path> parts = Files.list(output)) {
             for (Path part : parts.filter(p -> p.getFileName().toString().startsWith("part-")).sorted().toList()) {
@@ -58,7 +63,8 @@ class BatchJobTest {
                 }
             }
         }
-        rows.sort(Comparator.comparingLong(r -> r.get("id").asLong()));
+        rows.sort(Comparator.comparing(r -> r.get(sortField), (a, b) -> a.isNumber() && b.isNumber()
+                ? Long.compare(a.asLong(), b.asLong()) : a.asText().compareTo(b.asText())));
         return rows;
     }
 
@@ -79,7 +85,7 @@ class BatchJobTest {
                 String prompt = rows.get(i).get("text").asText();
                 assertEquals(pipeline.generate(prompt, greedy, false).getFirst().generatedText(),
                         rows.get(i).get("generated_text").asText(), prompt);
-                assertFalse(rows.get(i).has("error"));
+                assertTrue(rows.get(i).get("error").isNull());
             }
         }
         assertEquals("text is empty", rows.get(2).get("error").asText());
@@ -135,12 +141,72 @@ class BatchJobTest {
         Run run = job("--model", SparkTasksTest.BUNDLED.toString(), "--task", "score", "--input", input.toString(),
                 "--output", output.toString(), "--master", "local[1]");
         assertEquals(1, run.exitCode());
-        assertEquals("modernbert-spark: error: output " + output + " already exists: choose a new path (the job never overwrites)",
-                run.err().strip());
+        assertTrue(run.err().strip().endsWith("modernbert-spark: error: output " + output
+                + " already exists: choose a new path (the job never overwrites)"), run.err());
         assertEquals("mine", Files.readString(mine));
         try (Stream<Path> files = Files.list(output)) {
             assertEquals(1, files.count());
         }
+    }
+
+    @Test
+    void sampledRowsWithoutIdsSampleTheSameWhateverThePartitioning() throws IOException {
+        List<String> texts = List.of("In the beginning", "And God said", "Let there be light", "The LORD is my shepherd", "Jesus wept");
+        Path input = dir.resolve("texts.jsonl");
+        StringBuilder sb = new StringBuilder();
+        for (String t : texts) {
+            sb.append(JSON.createObjectNode().put("text", t)).append('\n');
+        }
+        Files.writeString(input, sb);
+        List<List<JsonNode>> runs = new ArrayList<>();
+        for (String partitions : List.of("1", "3")) {
+            Path output = dir.resolve("sampled-" + partitions);
+            Run run = job("--model", SparkTasksTest.BUNDLED.toString(), "--task", "generate", "--input", input.toString(),
+                    "--output", output.toString(), "--format", "json", "--sample", "--seed", "11", "--max-new-tokens", "10",
+                    "--partitions", partitions, "--master", "local[2]");
+            assertEquals(0, run.exitCode(), run.err());
+            assertTrue(run.err().contains("job seed 11"), run.err());
+            runs.add(readJson(output, "row_index"));
+        }
+        for (int i = 0; i < texts.size(); i++) {
+            JsonNode one = runs.get(0).get(i);
+            assertEquals(texts.get(i), one.get("text").asText(), "row_index follows the input's line order");
+            assertEquals(RowSeeds.derive(11, Integer.toString(i)), one.get("seed").asLong());
+            assertEquals(one, runs.get(1).get(i), "the same row, seed and text with 3 partitions");
+        }
+    }
+
+    @Test
+    void greedyRowsNeedNoIdsAndAllFailedRowsStillWriteEveryColumn() throws IOException {
+        Path input = Files.writeString(dir.resolve("ids.jsonl"), "{\"id\": null, \"text\": \"In the beginning\"}\n{\"text\": \"\"}\n");
+        Path output = dir.resolve("out");
+        Run run = job("--model", SparkTasksTest.BUNDLED.toString(), "--task", "generate", "--input", input.toString(),
+                "--output", output.toString(), "--format", "json", "--greedy", "--max-new-tokens", "4", "--master", "local[1]");
+        assertEquals(0, run.exitCode(), run.err());
+        assertTrue(run.err().contains("generate: 2 rows (1 errors)"), run.err());
+        List<JsonNode> rows = readJson(output, "text");
+        assertEquals("text is empty", rows.get(0).get("error").asText());
+        assertTrue(rows.get(0).has("generated_text") && rows.get(0).get("generated_text").isNull(), "null columns are written: " + rows.get(0));
+        assertTrue(rows.get(1).get("error").isNull(), rows.get(1).toString());
+
+        Path empty = Files.writeString(dir.resolve("empty.jsonl"), "{\"text\": \"\"}\n{\"text\": \" \"}\n");
+        Run allFailed = job("--model", SparkTasksTest.BUNDLED.toString(), "--task", "generate", "--input", empty.toString(),
+                "--output", dir.resolve("none").toString(), "--format", "json", "--greedy", "--master", "local[1]");
+        assertEquals(0, allFailed.exitCode(), allFailed.err());
+        assertTrue(allFailed.err().contains("generate: 2 rows (2 errors)") && allFailed.err().contains(", 0 new tokens"), allFailed.err());
+    }
+
+    @Test
+    void aJobThatFailsOnTheExecutorsSaysWhyOnceAndLeavesNoOutput() throws IOException {
+        Path input = jsonl("prompts.jsonl", List.of("In the beginning", "And God said"));
+        Path output = dir.resolve("out");
+        // The CPU backend runs f32, bf16 and q8_0: f16 passes the driver's checks and fails where the model loads.
+        Run run = job("--model", SparkTasksTest.BUNDLED.toString(), "--task", "score", "--input", input.toString(),
+                "--output", output.toString(), "--quantize", "f16", "--backend", "cpu", "--master", "local[1]");
+        assertEquals(1, run.exitCode());
+        String last = run.err().strip().lines().reduce((a, b) -> b).orElseThrow();
+        assertTrue(last.startsWith("modernbert-spark: error: ") && last.contains("F16"), run.err());
+        assertFalse(Files.exists(output), "the folder the failed write began is gone, so a rerun can use the path");
     }
 
     @Test
@@ -159,11 +225,22 @@ class BatchJobTest {
         assertEquals(1, format.exitCode());
         assertTrue(format.err().contains("cannot tell its format from the name"), format.err());
 
-        Run missing = job("--model", SparkTasksTest.BUNDLED.toString(), "--task", "score", "--input", dir.resolve("x.jsonl").toString(), "--output", out);
-        assertEquals("modernbert-spark: error: input " + dir.resolve("x.jsonl") + " does not exist", missing.err().strip());
+        Run missing = job("--model", SparkTasksTest.BUNDLED.toString(), "--task", "score", "--input", dir.resolve("x.jsonl").toString(),
+                "--output", out, "--master", "local[1]");
+        assertEquals(1, missing.exitCode());
+        assertTrue(missing.err().strip().endsWith("modernbert-spark: error: input " + dir.resolve("x.jsonl") + " does not exist"), missing.err());
+
+        Run backend = job("--model", SparkTasksTest.BUNDLED.toString(), "--task", "score", "--input", input.toString(),
+                "--output", out, "--backend", "nosuch");
+        assertTrue(backend.err().strip().startsWith("modernbert-spark: error: unknown backend 'nosuch'; installed: ["), backend.err());
+
+        Run batch = job("--model", SparkTasksTest.BUNDLED.toString(), "--task", "score", "--input", input.toString(),
+                "--output", out, "--batch-size", "0");
+        assertEquals("modernbert-spark: error: --batch-size must be at least 1, got 0", batch.err().strip());
 
         Run contradiction = job("--model", SparkTasksTest.BUNDLED.toString(), "--task", "generate", "--input", input.toString(),
                 "--output", out, "--greedy", "--sample");
+        assertEquals(1, contradiction.exitCode());
         assertEquals("modernbert-spark: error: --greedy and --sample contradict each other: choose one", contradiction.err().strip());
 
         Run badKnob = job("--model", SparkTasksTest.BUNDLED.toString(), "--task", "generate", "--input", input.toString(),

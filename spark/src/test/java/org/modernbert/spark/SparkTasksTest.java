@@ -162,7 +162,23 @@ class SparkTasksTest {
             }
             return r;
         }, Encoders.row(ID_TEXT));
-        List<Row> retried = sortedById(task.transform(flaky));
+        java.util.concurrent.atomic.AtomicInteger failedAttempts = new java.util.concurrent.atomic.AtomicInteger();
+        org.apache.spark.scheduler.SparkListener counter = new org.apache.spark.scheduler.SparkListener() {
+            @Override
+            public void onTaskEnd(org.apache.spark.scheduler.SparkListenerTaskEnd end) {
+                if (end.taskInfo().failed()) {
+                    failedAttempts.incrementAndGet();
+                }
+            }
+        };
+        spark.sparkContext().addSparkListener(counter);
+        List<Row> retried;
+        try {
+            retried = sortedById(task.transform(flaky));
+        } finally {
+            spark.sparkContext().removeSparkListener(counter);
+        }
+        assertTrue(failedAttempts.get() >= 1, "a first attempt failed and was retried");
         assertEquals(clean.size(), retried.size());
         for (int i = 0; i < clean.size(); i++) {
             assertEquals(clean.get(i).<String>getAs("generated_text"), retried.get(i).getAs("generated_text"));
@@ -206,9 +222,10 @@ class SparkTasksTest {
     void theModelIsLoadedOncePerJvmWhateverThePartitioning() {
         TextScoring task = new TextScoring(settings(BUNDLED, 1));
         task.transform(rows(PROMPTS, 5)).collectAsList();
-        int loaded = ExecutorModels.loadedCount();
+        int loads = ExecutorModels.loads();
         task.transform(rows(PROMPTS, 7)).collectAsList();
-        assertEquals(loaded, ExecutorModels.loadedCount(), "12 more partitions, no more loads");
+        new TextScoring(settings(BUNDLED, 2)).transform(rows(PROMPTS, 3)).collectAsList();
+        assertEquals(loads, ExecutorModels.loads(), "15 more partitions in two more jobs, no more loads");
     }
 
     @Test

@@ -1,5 +1,6 @@
-# Sourced by the launchers (./modernbert, ./modernbert-spark): exports JAVA_HOME of a JDK 25 (JAVA_HOME,
-# MODERNBERT_JDK25_HOME or the Temurin 25 path, then java on PATH), or prints one line and exits.
+# Sourced by the launchers (./modernbert, ./modernbert-spark), with $root set: exports JAVA_HOME of a JDK 25
+# (JAVA_HOME, MODERNBERT_JDK25_HOME or the Temurin 25 path, then java on PATH), or prints one line and exits;
+# defines lock_builds/unlock_builds, one lock for both launchers (their builds share core, api and backend-cpu).
 java_version() { # prints the major version of the java binary $1 (e.g. 17, 25), or nothing
   "$1" -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -1
 }
@@ -25,3 +26,13 @@ if [ -z "$selected" ]; then
   echo "error: modernbert needs JDK 25; found ${found:-no java}; set JAVA_HOME to a JDK 25 installation" >&2
   exit 1
 fi
+
+lock_builds() { # waits until no other launcher builds; fd 9 holds the lock
+  mkdir -p "$root/target"
+  exec 9>"$root/target/.launcher-build.lock"
+  flock 9
+}
+unlock_builds() {
+  flock -u 9
+  exec 9>&-
+}
