@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Checks of the ./modernbert launcher that a JUnit test cannot make (they need the packaged build):
+# Checks of the ./modernbert and ./modernbert-spark launchers that a JUnit test cannot make (they need the packaged build):
 # a completed build is not rebuilt, two launchers started together build once and both run, an old or
 # missing JDK gets one clear line, and a touched pom is rebuilt once. Run after './mvnw verify' (which packages the CLI).
 set -euo pipefail
@@ -61,4 +61,27 @@ touch pom.xml
 if grep -q "building" "$out/d"; then fail "rebuilt again on the run after a rebuild"; fi
 echo "ok: a touched pom is rebuilt once"
 
-echo "launcher: 5 passed, 0 failed"
+# 6. ./modernbert-spark (the Spark job on local[N]): the issue's command; every generated_text equals ./modernbert generate
+printf '%s\n' '{"id": 1, "text": "In the beginning"}' '{"id": 2, "text": "And God said"}' '{"id": 3, "text": "Let there be light"}' >"$out/prompts.jsonl"
+./modernbert-spark --model examples/models/kjv-mbd-4m --task generate --input "$out/prompts.jsonl" --output "$out/spark-out" \
+  --format json --max-new-tokens 16 --greedy >"$out/spark.log" 2>&1 || fail "modernbert-spark: $(cat "$out/spark.log")"
+printf '%s\n' "In the beginning" "And God said" "Let there be light" |
+  ./modernbert generate --greedy --max-new-tokens 16 --json 2>/dev/null >"$out/cli.jsonl" || fail "modernbert generate"
+python3 - "$out" <<'PY' || fail "Spark's generated_text differs from ./modernbert generate"
+import json, pathlib, sys
+out = pathlib.Path(sys.argv[1])
+rows = sorted((json.loads(l) for p in (out / "spark-out").glob("part-*") for l in p.read_text().splitlines()), key=lambda r: r["id"])
+cli = [json.loads(l)["generated_text"] for l in (out / "cli.jsonl").read_text().splitlines()]
+assert len(rows) == 3 and [r["generated_text"] for r in rows] == cli, (rows, cli)
+PY
+echo "ok: ./modernbert-spark writes one row per prompt, each equal to ./modernbert generate"
+
+# 7. a job that cannot run: one line, before Spark starts
+set +e
+msg="$(./modernbert-spark --model "$out/none" --task score --input "$out/prompts.jsonl" --output "$out/x" 2>&1 | grep -v '^WARNING: Using incubator')"
+code=$?
+set -e
+[ "$msg" = "modernbert-spark: error: model folder $out/none does not exist or is not a directory" ] || fail "modernbert-spark bad model: $msg"
+echo "ok: ./modernbert-spark refuses a missing model in one line"
+
+echo "launcher: 7 passed, 0 failed"

@@ -2,6 +2,8 @@ package org.modernbert.spark;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.modernbert.api.model.ForwardRequest;
@@ -112,6 +114,13 @@ class BatchJobTest {
             byte[] head = Files.readAllBytes(parquet.getFirst());
             assertEquals("PAR1", new String(head, 0, 4, java.nio.charset.StandardCharsets.US_ASCII));
         }
+        // A result holds the task's columns: running a task on it is refused, not silently overwritten.
+        Run again = job("--model", cls.toString(), "--task", "classify", "--input", dir.resolve("labels").toString(),
+                "--input-format", "parquet", "--output", dir.resolve("again").toString(), "--master", "local[1]");
+        assertEquals(1, again.exitCode());
+        assertTrue(again.err().strip().endsWith("input column 'label' has the name of a result column of this task"
+                + " ([label, score, error]): rename or drop it"), again.err());
+
         Run classifiedJson = job("--model", cls.toString(), "--task", "classify", "--input", input.toString(),
                 "--output", dir.resolve("labels-json").toString(), "--format", "json", "--master", "local[2]");
         assertEquals(0, classifiedJson.exitCode(), classifiedJson.err());
@@ -131,6 +140,25 @@ class BatchJobTest {
                 assertEquals(loss, row.get("loss").asDouble(), 1e-5 * loss);
             }
         }
+    }
+
+    @Test
+    void parquetInputIsReadLikeJsonLines() throws IOException {
+        Path input = dir.resolve("texts.parquet");
+        SparkSession spark = SparkSession.builder().master("local[1]").config("spark.ui.enabled", "false").getOrCreate();
+        try {
+            spark.createDataFrame(List.of(RowFactory.create(7L, "Jesus wept."), RowFactory.create(8L, "")), SparkTasksTest.ID_TEXT)
+                    .write().parquet(input.toString());
+        } finally {
+            spark.stop();
+        }
+        Run run = job("--model", SparkTasksTest.BUNDLED.toString(), "--task", "score", "--input", input.toString(),
+                "--output", dir.resolve("out").toString(), "--format", "json", "--master", "local[1]");
+        assertEquals(0, run.exitCode(), run.err());
+        List<JsonNode> rows = readJson(dir.resolve("out"));
+        assertEquals(7, rows.get(0).get("id").asLong());
+        assertTrue(rows.get(0).get("loss").asDouble() > 0, rows.toString());
+        assertEquals("text is empty", rows.get(1).get("error").asText());
     }
 
     @Test
