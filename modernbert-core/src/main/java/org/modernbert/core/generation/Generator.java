@@ -12,7 +12,6 @@ import org.modernbert.api.cache.KvCache;
 import org.modernbert.api.model.CausalLanguageModel;
 import org.modernbert.api.tokenizer.Tokenizer;
 import org.modernbert.core.sampling.LogitsProcessorList;
-import org.modernbert.core.sampling.Sampler;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -20,8 +19,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Autoregressive generation ({@code model.generate}) on a {@link ModelExecutor} with a KV cache per
@@ -115,7 +112,7 @@ public final class Generator {
      * Validates the request before anything is allocated: prompts, stop strings, special tokens, and
      * the memory it needs (see {@link #requireMemory}); returns the estimated bytes.
      */
-    private long check(List<int[]> prompts, GenerationConfig config) {
+    long check(List<int[]> prompts, GenerationConfig config) {
         if (prompts.isEmpty()) {
             throw new ModernBertException("generation needs at least one prompt");
         }
@@ -144,53 +141,36 @@ public final class Generator {
             LOG.warn("do_sample is false: {} only apply to sampling and are ignored (as in transformers)", ignored);
         }
         int[] eos = config.eosTokenIdArray();
-        LogitsProcessorList processors = LogitsProcessorList.standard(config.repetitionPenalty(),
-                config.noRepeatNgramSize(), config.minNewTokens(), eos, config.doSample(), config.temperature(),
-                config.topK(), config.topP(), config.minP(), config.typicalP());
-        int copies = config.numReturnSequences();
-        long baseSeed = config.seed() != null ? config.seed() : ThreadLocalRandom.current().nextLong();
-        SplittableRandom unseededRoot = new SplittableRandom(baseSeed);
-
+        LogitsProcessorList processors = SequenceState.processors(config, List.of());
         long start = System.nanoTime();
         long deadline = config.maxTime() == null ? Long.MAX_VALUE : start + (long) (config.maxTime() * 1e9);
-        List<Seq> all = new ArrayList<>();
+        List<SequenceState> all = new ArrayList<>();
         try {
-            for (int p = 0; p < prompts.size(); p++) {
-                int[] prompt = prompts.get(p).clone();
-                SplittableRandom seededRoot = new SplittableRandom(seeds != null ? seeds[p] : baseSeed);
-                for (int c = 0; c < copies; c++) {
-                    SplittableRandom rng = seeds != null || config.seed() != null ? seededRoot.split() : unseededRoot.split();
-                    Seq s = new Seq(all.size(), p, prompt, config.maxNewTokensFor(prompt.length), rng, vocabSize);
-                    all.add(s);
-                    if (!config.stopStrings().isEmpty()) {
-                        s.stopMatcher = new StopStringMatcher(tokenizer, config.stopStrings(), prompt, s.maxNew);
-                    }
-                }
-            }
+            all.addAll(SequenceState.create(prompts, seeds, config, vocabSize, tokenizer));
             boolean argmaxOnly = !config.doSample() && processors.processors().isEmpty();
             int promptTokens = all.stream().mapToInt(s -> s.promptLength).sum();
             long prefillNanos = 0;
             long decodeStart = 0;
-            List<Seq> active = new ArrayList<>(all);
+            List<SequenceState> active = new ArrayList<>(all);
             boolean prefill = true;
             int prefilled = 0;
             while (!active.isEmpty()) {
                 if (control != null && control.isCancelled()) {
                     long now = System.nanoTime();
-                    for (Seq s : active) {
-                        finish(s, FinishReason.CANCELLED, now - start, streamer);
+                    for (SequenceState s : active) {
+                        s.finish(FinishReason.CANCELLED, now - start, streamer);
                     }
                     break;
                 }
                 if (prefill) {
-                    Map<Seq, float[]> logits = new HashMap<>();
+                    Map<SequenceState, float[]> logits = new HashMap<>();
                     prefilled = prefill(all, logits);
-                    for (Seq s : all) {
-                        chooseNext(s, logits.get(s), -1, config, processors, eos, streamer);
+                    for (SequenceState s : all) {
+                        s.choose(logits.get(s), -1, config, processors, eos, streamer, null);
                     }
                 } else {
                     List<SequenceInput> steps = new ArrayList<>(active.size());
-                    for (Seq s : active) {
+                    for (SequenceState s : active) {
                         steps.add(SequenceInput.tokens(s.cache, s.ids[s.length - 1]).withHead(argmaxOnly ? Head.ARGMAX : Head.LAST));
                     }
                     List<SequenceOutput> out;
@@ -199,7 +179,7 @@ public final class Generator {
                     }
                     for (int i = 0; i < active.size(); i++) {
                         SequenceOutput o = out.get(i);
-                        chooseNext(active.get(i), o.logits(), argmaxOnly ? o.argmax() : -1, config, processors, eos, streamer);
+                        active.get(i).choose(o.logits(), argmaxOnly ? o.argmax() : -1, config, processors, eos, streamer, null);
                     }
                 }
                 long now = System.nanoTime();
@@ -208,10 +188,10 @@ public final class Generator {
                     decodeStart = now;
                     prefill = false;
                 }
-                List<Seq> still = new ArrayList<>(active.size());
-                for (Seq s : active) {
+                List<SequenceState> still = new ArrayList<>(active.size());
+                for (SequenceState s : active) {
                     if (s.reason == null && now >= deadline) {
-                        finish(s, FinishReason.MAX_TIME, now - start, streamer);
+                        s.finish(FinishReason.MAX_TIME, now - start, streamer);
                     } else if (s.reason != null) {
                         s.elapsedNanos = now - start;
                     }
@@ -224,11 +204,10 @@ public final class Generator {
             long end = System.nanoTime();
             List<GeneratedSequence> results = new ArrayList<>(all.size());
             int generated = 0;
-            for (Seq s : all) {
-                int[] newIds = Arrays.copyOfRange(s.ids, s.promptLength, s.length);
-                generated += newIds.length;
-                String text = tokenizer == null ? null : tokenizer.decode(newIds, true);
-                results.add(new GeneratedSequence(s.promptIndex, s.prompt(), newIds, text, s.reason, s.elapsedNanos));
+            for (SequenceState s : all) {
+                GeneratedSequence g = s.result(tokenizer);
+                generated += g.newIds().length;
+                results.add(g);
             }
             long decodeNanos = decodeStart == 0 ? 0 : end - decodeStart;
             GenerationResult result = new GenerationResult(results, promptTokens, prefilled, generated, prefillNanos, decodeNanos);
@@ -245,12 +224,12 @@ public final class Generator {
      * holding its prompt; puts the logits of each sequence's last prompt position into {@code logits}
      * and returns the number of tokens computed.
      */
-    private int prefill(List<Seq> all, Map<Seq, float[]> logits) {
-        Map<List<Integer>, List<Seq>> groups = new LinkedHashMap<>();
-        for (Seq s : all) {
+    private int prefill(List<SequenceState> all, Map<SequenceState, float[]> logits) {
+        Map<List<Integer>, List<SequenceState>> groups = new LinkedHashMap<>();
+        for (SequenceState s : all) {
             groups.computeIfAbsent(Arrays.stream(s.prompt()).boxed().toList(), k -> new ArrayList<>()).add(s);
         }
-        List<List<Seq>> distinct = new ArrayList<>(groups.values());
+        List<List<SequenceState>> distinct = new ArrayList<>(groups.values());
         int shared = sharedPrefix(distinct);
         KvCache prefix = null;
         synchronized (executor) {
@@ -258,15 +237,15 @@ public final class Generator {
             try {
                 if (shared > 0) {
                     int maxLength = 0;
-                    for (List<Seq> g : distinct) {
+                    for (List<SequenceState> g : distinct) {
                         maxLength = Math.max(maxLength, g.getFirst().promptLength + g.getFirst().maxNew);
                     }
                     prefix = executor.newCache(CacheSpec.of(maxLength));
                     int[] tokens = Arrays.copyOf(distinct.getFirst().getFirst().ids, shared);
                     LimitedSteps.run(executor, List.of(SequenceInput.tokens(prefix, tokens).withHead(Head.NONE)));
                 }
-                for (List<Seq> g : distinct) {
-                    Seq first = g.getFirst();
+                for (List<SequenceState> g : distinct) {
+                    SequenceState first = g.getFirst();
                     first.cache = prefix != null ? prefix.fork() : executor.newCache(CacheSpec.of(first.promptLength + first.maxNew));
                     inputs.add(SequenceInput.tokens(first.cache, Arrays.copyOfRange(first.ids, shared, first.promptLength)));
                 }
@@ -279,7 +258,7 @@ public final class Generator {
             int computed = shared;
             for (int i = 0; i < distinct.size(); i++) {
                 computed += inputs.get(i).length();
-                List<Seq> g = distinct.get(i);
+                List<SequenceState> g = distinct.get(i);
                 for (int c = 0; c < g.size(); c++) {
                     if (c > 0) {
                         g.get(c).cache = g.getFirst().cache.fork();
@@ -296,13 +275,13 @@ public final class Generator {
      * prefix, leaving each prompt at least one token of its own (its last position gives its logits).
      * Zero with a single distinct prompt (forking its cache covers the copies).
      */
-    private static int sharedPrefix(List<List<Seq>> distinct) {
+    private static int sharedPrefix(List<List<SequenceState>> distinct) {
         if (distinct.size() < 2) {
             return 0;
         }
         int[] first = distinct.getFirst().getFirst().prompt();
         int shared = first.length - 1;
-        for (List<Seq> g : distinct) {
+        for (List<SequenceState> g : distinct) {
             int[] p = g.getFirst().prompt();
             int i = 0;
             while (i < Math.min(shared, p.length - 1) && p[i] == first[i]) {
@@ -314,7 +293,7 @@ public final class Generator {
     }
 
     /** Closes every cache even when one close fails; the first failure is thrown after the rest. */
-    private void closeCaches(List<Seq> all) {
+    private void closeCaches(List<SequenceState> all) {
         synchronized (executor) {
             KvCache.closeAll(all.stream().map(s -> s.cache).toList());
         }
@@ -402,6 +381,11 @@ public final class Generator {
     /** The share of {@code -Xmx} the memory check keeps free for the forward pass and everything else. */
     static final double HEAP_RESERVE = 0.10;
 
+    /** Whether {@code needed} bytes fit the free heap less the reserve now, without collecting. */
+    static boolean fitsNow(long needed, HeapBudget heap) {
+        return needed <= heap.free() - (long) (heap.max() * HEAP_RESERVE);
+    }
+
     /**
      * Refuses a request whose estimated memory exceeds the free heap less a reserve of {@link
      * #HEAP_RESERVE} of {@code -Xmx}, before anything is allocated, with one line stating the
@@ -476,92 +460,6 @@ public final class Generator {
             throw new ModernBertException("prompt " + p + " has " + promptLength + " tokens and max_new_tokens is " + maxNew
                     + ": " + total + " positions exceed the model's max_position_embeddings " + maxPositions
                     + "; shorten the prompt or lower max_new_tokens");
-        }
-    }
-
-    /**
-     * Picks the next token from the logits, or takes {@code argmax} as it is when the executor
-     * computed it (greedy without processors: {@code argmax >= 0}, logits null).
-     */
-    private void chooseNext(Seq s, float[] logits, int argmax, GenerationConfig config, LogitsProcessorList processors,
-                            int[] eos, TokenStreamer streamer) {
-        int token;
-        if (argmax >= 0) {
-            if (argmax >= vocabSize) {
-                throw new ModernBertException("backend returned argmax " + argmax + " for a vocabulary of " + vocabSize);
-            }
-            token = argmax;
-        } else {
-            if (logits == null || logits.length != vocabSize) {
-                throw new ModernBertException("backend returned " + (logits == null ? "no" : logits.length)
-                        + " logits for a vocabulary of " + vocabSize);
-            }
-            System.arraycopy(logits, 0, s.scores, 0, vocabSize);
-            processors.process(s.ids, s.length, s.promptLength, s.scores);
-            token = config.doSample() ? Sampler.sample(s.scores, s.rng) : Sampler.argmax(s.scores);
-        }
-        s.ids[s.length++] = token;
-        if (streamer != null) {
-            streamer.put(s.index, token);
-        }
-        FinishReason reason = null;
-        for (int e : eos) {
-            if (e == token) {
-                reason = FinishReason.EOS;
-                break;
-            }
-        }
-        if (s.stopMatcher != null && s.stopMatcher.add(token) && reason == null) {
-            reason = FinishReason.STOP_STRING;
-        }
-        if (reason == null && s.length - s.promptLength >= s.maxNew) {
-            reason = FinishReason.LENGTH;
-        }
-        if (reason != null) {
-            s.reason = reason;
-            if (streamer != null) {
-                streamer.end(s.index, reason);
-            }
-        }
-    }
-
-    private static void finish(Seq s, FinishReason reason, long elapsed, TokenStreamer streamer) {
-        s.reason = reason;
-        s.elapsedNanos = elapsed;
-        if (streamer != null) {
-            streamer.end(s.index, reason);
-        }
-    }
-
-    /** State of one running sequence. */
-    private static final class Seq {
-        final int index;
-        final int promptIndex;
-        final int promptLength;
-        final int maxNew;
-        KvCache cache;
-        final SplittableRandom rng;
-        final int[] ids;
-        final float[] scores;
-        int length;
-        StopStringMatcher stopMatcher;
-        FinishReason reason;
-        long elapsedNanos;
-
-        Seq(int index, int promptIndex, int[] prompt, int maxNew, SplittableRandom rng, int vocab) {
-            this.index = index;
-            this.promptIndex = promptIndex;
-            this.promptLength = prompt.length;
-            this.maxNew = maxNew;
-            this.rng = rng;
-            this.ids = new int[prompt.length + maxNew];
-            System.arraycopy(prompt, 0, ids, 0, prompt.length);
-            this.length = prompt.length;
-            this.scores = new float[vocab];
-        }
-
-        int[] prompt() {
-            return Arrays.copyOf(ids, promptLength);
         }
     }
 }
