@@ -2,6 +2,7 @@
 module org.modernbert.examples {
     requires org.modernbert.core;
     requires org.modernbert.conformance;
+    requires org.modernbert.server;
     requires info.picocli;
     requires com.fasterxml.jackson.databind;
     requires org.apache.logging.log4j;

@@ -17,6 +17,9 @@ import java.nio.charset.StandardCharsets;
 
 /** Reading JSON bodies within a size limit and writing JSON answers and OpenAI error objects. */
 final class Http {
+    /** Bytes of an oversized body read (and dropped) before the 413, so that the client sees it. */
+    static final long DRAIN_BYTES = 64L << 20;
+
     static final ObjectMapper JSON = JsonMapper.builder()
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
@@ -28,22 +31,24 @@ final class Http {
     /** The body as a JSON object: 413 beyond {@code limit} bytes, 400 when it is not one JSON object. */
     static ObjectNode readObject(HttpExchange ex, long limit) throws IOException {
         String declared = ex.getRequestHeaders().getFirst("Content-Length");
+        long length = -1;
         if (declared != null) {
             try {
-                if (Long.parseLong(declared.trim()) > limit) {
-                    throw tooLarge(limit);
-                }
+                length = Long.parseLong(declared.trim());
             } catch (NumberFormatException e) {
                 throw ApiError.invalid(null, "Content-Length is not a number");
             }
         }
         ByteArrayOutputStream buffer = new ByteArrayOutputStream();
         try (InputStream in = ex.getRequestBody()) {
+            if (length > limit) {
+                throw tooLarge(ex, in, limit);
+            }
             byte[] chunk = new byte[8192];
             for (int n; (n = in.read(chunk)) >= 0; ) {
                 buffer.write(chunk, 0, n);
                 if (buffer.size() > limit) { // chunked bodies have no Content-Length: counted as read
-                    throw tooLarge(limit);
+                    throw tooLarge(ex, in, limit);
                 }
             }
         }
@@ -65,7 +70,17 @@ final class Http {
         return o;
     }
 
-    private static ApiError tooLarge(long limit) {
+    /**
+     * The 413. A client still sending when the answer comes may miss it (the server would reset the
+     * connection), so a body up to {@link #DRAIN_BYTES} is read and dropped first; the connection is closed after.
+     */
+    private static ApiError tooLarge(HttpExchange ex, InputStream in, long limit) throws IOException {
+        byte[] sink = new byte[8192];
+        long drained = 0;
+        for (int n; drained < DRAIN_BYTES && (n = in.read(sink)) >= 0; ) {
+            drained += n;
+        }
+        ex.getResponseHeaders().set("Connection", "close");
         return new ApiError(413, "invalid_request_error", null, "request_too_large",
                 "the request body is larger than " + limit + " bytes, the limit of this server");
     }

@@ -2,7 +2,6 @@ package org.modernbert.server;
 
 import org.modernbert.core.generation.BatchScheduler;
 
-import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
@@ -101,6 +100,6 @@ final class Metrics {
     }
 
     private static String number(double v) {
-        return String.format(Locale.ROOT, "%s", v);
+        return java.math.BigDecimal.valueOf(v).stripTrailingZeros().toPlainString(); // 0.0005, 1, 30: no exponents
     }
 }

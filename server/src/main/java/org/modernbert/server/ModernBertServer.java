@@ -61,6 +61,7 @@ public final class ModernBertServer {
     private final long created = System.currentTimeMillis() / 1000;
     private volatile State state = State.NEW;
     private volatile Served served;
+    private final java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
     private HttpServer http;
 
     public ModernBertServer(ServerOptions options) {
@@ -99,6 +100,7 @@ public final class ModernBertServer {
         } catch (RuntimeException | Error e) {
             state = State.STOPPED;
             http.stop(0);
+            stopped.countDown();
             throw e;
         }
         state = State.READY;
@@ -132,6 +134,7 @@ public final class ModernBertServer {
     public synchronized boolean stop(Duration drain) {
         if (state == State.STOPPED || state == State.NEW) {
             state = State.STOPPED;
+            stopped.countDown();
             return true;
         }
         state = State.DRAINING;
@@ -147,11 +150,22 @@ public final class ModernBertServer {
             }
         }
         state = State.STOPPED;
+        stopped.countDown();
         return drained;
+    }
+
+    /** Blocks until {@link #stop} has finished (or the server failed to start). */
+    public void awaitStop() throws InterruptedException {
+        stopped.await();
     }
 
     public String modelId() {
         return modelId;
+    }
+
+    /** The bound address once started, else null. */
+    public InetSocketAddress address() {
+        return http == null ? null : http.getAddress();
     }
 
     State state() {
