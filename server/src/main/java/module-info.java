@@ -1,6 +1,6 @@
 /** An OpenAI-compatible HTTP server (completions, streaming, tokenize, classify, metrics) on the JDK's HTTP server. */
 module org.modernbert.server {
-    requires org.modernbert.core;
+    requires transitive org.modernbert.core; // ServerOptions carries BackendOptions
     requires jdk.httpserver;
     requires com.fasterxml.jackson.databind;
     requires org.apache.logging.log4j;

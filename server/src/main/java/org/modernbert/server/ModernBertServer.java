@@ -210,7 +210,7 @@ public final class ModernBertServer {
                 throw ApiError.notFound("not_found", "no endpoint " + path + " on this server");
             }
             String method = ex.getRequestMethod();
-            if (!route.method().equals(method) && !(method.equals("HEAD") && route.method().equals("GET"))) {
+            if (!route.method().equals(method)) {
                 ex.getResponseHeaders().set("Allow", route.method());
                 throw new ApiError(405, "invalid_request_error", null, "method_not_allowed",
                         path + " takes " + route.method() + ", not " + method);
