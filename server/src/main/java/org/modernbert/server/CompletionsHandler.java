@@ -54,8 +54,8 @@ final class CompletionsHandler {
         Events events = new Events(arrival);
         Ticket ticket = served.scheduler().submit(new BatchScheduler.Request(request.promptIds(), null, config, events,
                 request.extraProcessors(), request.logprobs() == null ? -1 : request.logprobs()));
-        Answer answer = new Answer(server.nextId("cmpl-"), System.currentTimeMillis() / 1000, served.tokenizer(), request,
-                config.numReturnSequences());
+        Answer answer = new Answer(server.nextId("cmpl-"), System.currentTimeMillis() / 1000, server.modelId(),
+                served.tokenizer(), request, config.numReturnSequences());
         try {
             if (request.stream()) {
                 stream(ex, ticket, events, answer);
@@ -128,15 +128,17 @@ final class CompletionsHandler {
     private static final class Answer {
         final String id;
         final long created;
+        final String model;
         final Tokenizer tokenizer;
         final CompletionRequest request;
         final int n;
         final ChoiceText[] texts;
         final List<List<Event>> tokens = new ArrayList<>();
 
-        Answer(String id, long created, Tokenizer tokenizer, CompletionRequest request, int n) {
+        Answer(String id, long created, String model, Tokenizer tokenizer, CompletionRequest request, int n) {
             this.id = id;
             this.created = created;
+            this.model = model;
             this.tokenizer = tokenizer;
             this.request = request;
             this.n = n;
@@ -157,7 +159,7 @@ final class CompletionsHandler {
             root.put("id", id);
             root.put("object", "text_completion");
             root.put("created", created);
-            root.put("model", (String) null);
+            root.put("model", model);
             return root;
         }
 
@@ -207,7 +209,6 @@ final class CompletionsHandler {
             }
         }
         ObjectNode root = a.root();
-        root.put("model", server.modelId());
         ArrayNode choices = root.putArray("choices");
         long completion = 0;
         for (int i = 0; i < result.sequences().size(); i++) {
@@ -327,7 +328,6 @@ final class CompletionsHandler {
                 }
             } else if (a.request.includeUsage()) {
                 ObjectNode last = a.root();
-                last.put("model", server.modelId());
                 last.putArray("choices");
                 last.set("usage", usage(a.request, completion));
                 send(out, last);
@@ -337,9 +337,8 @@ final class CompletionsHandler {
         }
     }
 
-    private ObjectNode chunk(Answer a, int index, String text, ObjectNode logprobs, String finish) {
+    private static ObjectNode chunk(Answer a, int index, String text, ObjectNode logprobs, String finish) {
         ObjectNode root = a.root();
-        root.put("model", server.modelId());
         ObjectNode c = root.putArray("choices").addObject();
         c.put("index", index);
         c.put("text", text);

@@ -6,7 +6,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.net.http.HttpRequest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -108,9 +107,5 @@ class ErrorsTest {
         assertEquals(200, r.status(), r.text());
         Map<String, Double> m = MetricsText.parse(client.get("/metrics").text());
         assertTrue(m.get("modernbert_requests_total{endpoint=\"/v1/completions\",status=\"400\"}") >= 3, m.toString());
-    }
-
-    static HttpRequest.Builder raw(Client c, String path) {
-        return c.request(path);
     }
 }
