@@ -9,6 +9,7 @@ module org.modernbert.core {
     exports org.modernbert.core.safetensors;
     exports org.modernbert.core.loading;
     exports org.modernbert.core.generation;
+    exports org.modernbert.core.init;
     exports org.modernbert.core.sampling;
     exports org.modernbert.core.pipeline;
     exports org.modernbert.core.tokenizer;

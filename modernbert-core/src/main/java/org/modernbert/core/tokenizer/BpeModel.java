@@ -91,6 +91,11 @@ final class BpeModel {
         return vocab.size();
     }
 
+    /** The largest id of the vocabulary, or -1 when it is empty. */
+    int maxId() {
+        return idToToken.length - 1;
+    }
+
     Map<String, Integer> vocab() {
         return vocab;
     }

@@ -42,6 +42,7 @@ public final class HuggingFaceTokenizer implements Tokenizer {
     private final Padding padding;
     private final SpecialTokens specialTokens;
     private final int vocabSize;
+    private final int maxTokenId;
 
     HuggingFaceTokenizer(TokenizerLoader.Components c, SpecialTokensFactory specials) {
         this.normalizer = c.normalizer();
@@ -82,6 +83,11 @@ public final class HuggingFaceTokenizer implements Tokenizer {
             }
         }
         this.vocabSize = size;
+        int max = model.maxId();
+        for (AddedVocabulary.AddedToken t : c.addedTokens()) {
+            max = Math.max(max, t.id());
+        }
+        this.maxTokenId = max;
         this.specialTokens = specials.create(this);
     }
 
@@ -221,6 +227,14 @@ public final class HuggingFaceTokenizer implements Tokenizer {
     @Override
     public int vocabSize() {
         return vocabSize;
+    }
+
+    /**
+     * The largest id this tokenizer can produce (vocabulary or added token), or -1 when it has none: a model's
+     * embedding needs more than this many rows. Not {@code vocabSize() - 1} when the ids have gaps.
+     */
+    public int maxTokenId() {
+        return maxTokenId;
     }
 
     @Override
