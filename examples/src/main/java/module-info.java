@@ -7,6 +7,7 @@ module org.modernbert.examples {
     requires com.fasterxml.jackson.databind;
     requires org.apache.logging.log4j;
     requires org.apache.logging.log4j.core;
+    requires java.net.http;
 
     exports org.modernbert.examples.samples;
     opens org.modernbert.examples.cli to info.picocli;

@@ -74,7 +74,12 @@ final class ServeCommand implements Callable<Integer> {
             options = options.withMaxQueuedRequests(atLeastOne("--max-queue", maxQueue));
         }
         ModernBertServer server = new ModernBertServer(options);
-        Thread hook = new Thread(() -> server.stop(DRAIN), "modernbert-serve-shutdown");
+        Thread hook = new Thread(() -> {
+            // SIGTERM/SIGINT: /ready turns 503, in-flight requests finish (for up to DRAIN), then the port closes.
+            boolean drained = server.stop(DRAIN);
+            System.err.println(drained ? "stopped: every in-flight request finished"
+                    : "stopped: requests still running after " + DRAIN.toSeconds() + " s were cancelled");
+        }, "modernbert-serve-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         InetSocketAddress bound;
         try {
