@@ -90,6 +90,11 @@ public final class ModernBertServer {
         if (state != State.NEW) {
             throw new IllegalStateException("a server starts once");
         }
+        // Streamed tokens are small writes: without TCP_NODELAY, Nagle's algorithm holds each one until the
+        // previous is acknowledged, which doubled per-token latency for clients here (JDK HttpClient 48 -> 19 ms per request).
+        if (System.getProperty("sun.net.httpserver.nodelay") == null) {
+            System.setProperty("sun.net.httpserver.nodelay", "true");
+        }
         http = HttpServer.create(new InetSocketAddress(host, port), 0);
         http.createContext("/", this::route);
         http.setExecutor(Executors.newVirtualThreadPerTaskExecutor());

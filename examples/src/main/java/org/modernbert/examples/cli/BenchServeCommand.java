@@ -9,19 +9,16 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -84,7 +81,7 @@ final class BenchServeCommand implements Callable<Integer> {
     boolean json;
 
     /** What one finished request measured. */
-    private record Sample(long startNanos, double ttftSeconds, double totalSeconds, int tokens) {
+    private record Sample(long endNanos, double ttftSeconds, double totalSeconds, int tokens) {
     }
 
     @Override
@@ -125,7 +122,9 @@ final class BenchServeCommand implements Callable<Integer> {
                             Sample s = complete(http, modelId, prompt, abandon, errors);
                             if (abandon) {
                                 cancelledRequests.incrementAndGet();
-                            } else if (s != null && s.startNanos >= measureFrom && System.nanoTime() <= end) {
+                            } else if (s != null && s.endNanos >= measureFrom && s.endNanos <= end) {
+                                // counted when it completes inside the window (whenever it began): at steady load the
+                                // tokens completed per second are the throughput, long requests included
                                 samples.add(s);
                             }
                         }
@@ -172,27 +171,28 @@ final class BenchServeCommand implements Callable<Integer> {
                 .put("temperature", temperature).put("stream", true);
         body.putObject("stream_options").put("include_usage", true);
         long t0 = System.nanoTime();
-        HttpResponse<InputStream> r = http.send(request("/v1/completions").header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body.toString())).build(), HttpResponse.BodyHandlers.ofInputStream());
-        try (InputStream in = r.body(); BufferedReader lines = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+        HttpResponse<java.util.stream.Stream<String>> r = http.send(request("/v1/completions").header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body.toString())).build(), HttpResponse.BodyHandlers.ofLines());
+        try (java.util.stream.Stream<String> stream = r.body()) { // closing it before the end hangs up
             if (r.statusCode() != 200) {
-                errors.add("completion answered " + r.statusCode() + ": " + new String(in.readAllBytes(), StandardCharsets.UTF_8).strip());
+                errors.add("completion answered " + r.statusCode() + ": " + String.join(" ", stream.toList()).strip());
                 return null;
             }
             long first = 0;
             int tokens = -1;
-            for (String line = lines.readLine(); line != null; line = lines.readLine()) {
+            for (Iterator<String> lines = stream.iterator(); lines.hasNext(); ) {
+                String line = lines.next();
                 if (!line.startsWith("data: ")) {
                     continue;
                 }
                 String data = line.substring(6);
                 if (data.equals("[DONE]")) {
-                    break;
+                    continue; // read to the end of the body, so the connection goes back to the pool clean
                 }
                 if (first == 0) {
                     first = System.nanoTime();
                     if (abandon) {
-                        return null; // closing the stream hangs up: the server must cancel the request
+                        return null;
                     }
                 }
                 JsonNode chunk = JSON.readTree(data);
@@ -209,7 +209,9 @@ final class BenchServeCommand implements Callable<Integer> {
                 errors.add("the stream had no usage chunk (stream_options.include_usage)");
                 return null;
             }
-            return new Sample(t0, (first - t0) / 1e9, (t1 - t0) / 1e9, tokens);
+            return new Sample(t1, (first - t0) / 1e9, (t1 - t0) / 1e9, tokens);
+        } catch (java.io.UncheckedIOException e) {
+            throw e.getCause();
         }
     }
 
