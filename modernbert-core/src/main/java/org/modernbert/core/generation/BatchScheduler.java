@@ -139,7 +139,9 @@ public final class BatchScheduler implements AutoCloseable {
             throw new ModernBertException("got " + request.seeds().length + " seeds for " + request.prompts().size()
                     + " prompts: give one per prompt");
         }
-        Running r = new Running(request, validator.check(request.prompts(), request.config()));
+        // Checked against the whole heap, not what running requests leave free: under load a request waits in the
+        // queue for memory (admit) instead of being refused.
+        Running r = new Running(request, validator.check(request.prompts(), request.config(), Generator.HeapBudget.EMPTY));
         synchronized (queue) {
             if (!accepting) {
                 throw new ModernBertException("the scheduler is shutting down");
@@ -204,21 +206,32 @@ public final class BatchScheduler implements AutoCloseable {
 
     private void loop() {
         try {
-            while (true) {
-                if (!awaitWork()) {
-                    break;
-                }
-                admit();
-                retire(System.nanoTime());
-                if (!running.isEmpty()) {
-                    step();
+            while (awaitWork()) {
+                try {
+                    admit();
                     retire(System.nanoTime());
+                    if (!running.isEmpty()) {
+                        step();
+                        retire(System.nanoTime());
+                    }
+                } catch (Throwable t) {
+                    // Whatever escaped (an OutOfMemoryError in a step, a failing cache): the requests in the batch
+                    // fail, the scheduler goes on serving the queue.
+                    LOG.warn("a scheduler iteration failed; failing its {} running requests: {}", running.size(), t.toString());
+                    List<Running> failedNow = new ArrayList<>(running);
+                    running.clear();
+                    for (Running r : failedNow) {
+                        r.failure = r.failure != null ? r.failure : t instanceof RuntimeException e ? e
+                                : new ModernBertException("generation failed: " + t, t);
+                        finishQuietly(r);
+                    }
                 }
                 runningRequests = running.size();
                 runningSequences = running.stream().mapToInt(Running::unfinished).sum();
             }
         } finally {
-            // Stopping: whatever is left is cancelled, so no caller waits forever and every cache is closed.
+            // Stopping (or dying): refuse new requests, cancel whatever is left, so no caller waits forever and every cache is closed.
+            accepting = false;
             List<Running> left = new ArrayList<>(running);
             synchronized (queue) {
                 left.addAll(queue);
@@ -226,8 +239,13 @@ public final class BatchScheduler implements AutoCloseable {
             }
             for (Running r : left) {
                 r.ticket.cancel();
-                r.cancelUnfinished(System.nanoTime());
-                finishRequest(r);
+                try {
+                    r.cancelUnfinished(System.nanoTime());
+                } catch (RuntimeException e) {
+                    LOG.warn("cancelling a request failed: {}", e.toString());
+                } finally {
+                    finishQuietly(r);
+                }
             }
             running.clear();
             runningRequests = 0;
@@ -235,6 +253,16 @@ public final class BatchScheduler implements AutoCloseable {
             synchronized (queue) {
                 queue.notifyAll();
             }
+        }
+    }
+
+    /** {@link #finishRequest}, logging instead of throwing: one request's failure must not strand the others. */
+    private void finishQuietly(Running r) {
+        try {
+            finishRequest(r);
+        } catch (RuntimeException e) {
+            LOG.warn("finishing a request failed: {}", e.toString());
+            r.ticket.fail(e);
         }
     }
 
@@ -262,6 +290,14 @@ public final class BatchScheduler implements AutoCloseable {
     private void admit() {
         synchronized (queue) {
             int sequences = running.stream().mapToInt(Running::unfinished).sum();
+            for (Iterator<Running> it = queue.iterator(); it.hasNext(); ) {
+                Running r = it.next();
+                if (r.ticket.isCancelled()) { // cancelled while waiting: it ends now and frees its queue slot
+                    it.remove();
+                    r.cancelUnfinished(System.nanoTime());
+                    finishQuietly(r);
+                }
+            }
             while (!queue.isEmpty()) {
                 Running next = queue.peek();
                 if (!running.isEmpty() && (sequences + next.sequenceCount() > options.maxBatchSequences()
@@ -269,7 +305,13 @@ public final class BatchScheduler implements AutoCloseable {
                     break;
                 }
                 queue.poll();
-                next.start();
+                try {
+                    next.start();
+                } catch (RuntimeException e) {
+                    next.failure = e;
+                    finishQuietly(next);
+                    continue;
+                }
                 running.add(next);
                 sequences += next.sequenceCount();
             }
@@ -283,7 +325,7 @@ public final class BatchScheduler implements AutoCloseable {
             Running r = it.next();
             if (r.ticket.isCancelled()) {
                 r.cancelUnfinished(now);
-            } else if (now >= r.deadline) {
+            } else if (now >= r.deadline && r.prefilling.isEmpty()) { // as Generator: the prefill's tokens always come
                 r.finishUnfinished(FinishReason.MAX_TIME, now);
             }
             if (r.unfinished() == 0) {
@@ -336,11 +378,13 @@ public final class BatchScheduler implements AutoCloseable {
             synchronized (executor) {
                 out = LimitedSteps.run(executor, inputs);
             }
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | OutOfMemoryError e) {
             // The step failed as a whole: every request in it fails; others are unaffected.
             LOG.warn("a model step of {} sequences failed: {}", inputs.size(), e.toString());
+            RuntimeException failure = e instanceof RuntimeException r ? r
+                    : new ModernBertException("the model step ran out of memory (" + inputs.size() + " sequences): " + e.getMessage(), e);
             for (Target t : targets) {
-                t.request.failure = e;
+                t.request.failure = failure;
             }
             return;
         }

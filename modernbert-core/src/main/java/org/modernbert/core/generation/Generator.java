@@ -113,6 +113,11 @@ public final class Generator {
      * the memory it needs (see {@link #requireMemory}); returns the estimated bytes.
      */
     long check(List<int[]> prompts, GenerationConfig config) {
+        return check(prompts, config, HeapBudget.CURRENT);
+    }
+
+    /** {@link #check(List, GenerationConfig)} against a given heap (the scheduler checks against an empty one). */
+    long check(List<int[]> prompts, GenerationConfig config, HeapBudget heap) {
         if (prompts.isEmpty()) {
             throw new ModernBertException("generation needs at least one prompt");
         }
@@ -130,7 +135,7 @@ public final class Generator {
         long sequences = (long) prompts.size() * config.numReturnSequences();
         long needed = perSequenceSum > Long.MAX_VALUE / config.numReturnSequences()
                 ? Long.MAX_VALUE : perSequenceSum * config.numReturnSequences();
-        requireMemory(needed, sequences, HeapBudget.CURRENT);
+        requireMemory(needed, sequences, heap);
         return needed;
     }
 
@@ -374,6 +379,19 @@ public final class Generator {
             @Override
             public void collect() {
                 System.gc();
+            }
+        };
+
+        /** The whole of {@code -Xmx} free: whether a request could ever fit, whatever else runs. */
+        HeapBudget EMPTY = new HeapBudget() {
+            @Override
+            public long free() {
+                return Runtime.getRuntime().maxMemory();
+            }
+
+            @Override
+            public long max() {
+                return Runtime.getRuntime().maxMemory();
             }
         };
     }

@@ -183,6 +183,8 @@ class BatchSchedulerTest {
         ex.sleepNanosPerStep = 2_000_000;
         BatchScheduler s = scheduler(ex, 1, 2, 512);
         List<Ticket> accepted = new ArrayList<>();
+        // The first request runs alone for 100 steps (about 0.2 s): long enough to fill the queue behind it.
+        accepted.add(s.submit(BatchScheduler.Request.of(List.of(prompt(3, 99)), greedy(100))));
         QueueFullException full = null;
         for (int i = 0; i < 10 && full == null; i++) {
             try {
@@ -215,6 +217,40 @@ class BatchSchedulerTest {
         assertEquals(FinishReason.CANCELLED, get(queued).sequences().getFirst().finishReason());
         assertEquals(0, get(queued).sequences().getFirst().newIds().length);
         assertEquals(0, s.stats().openCaches());
+    }
+
+    @Test
+    void aFailedStepFailsItsRequestsAndTheSchedulerGoesOn() throws Exception {
+        ScriptedExecutor ex = spread();
+        ex.failAtStep = 3;
+        try (BatchScheduler s = scheduler(ex, 8, 8, 512)) {
+            Ticket failing = s.submit(BatchScheduler.Request.of(List.of(prompt(3, 1)), greedy(10)));
+            ExecutionException e = assertThrows(ExecutionException.class, () -> get(failing));
+            assertTrue(e.getCause().getMessage().contains("scripted failure at step 3"), e.getCause().getMessage());
+            Ticket after = s.submit(BatchScheduler.Request.of(List.of(prompt(3, 2)), greedy(10)));
+            assertArrayEquals(alone(List.of(prompt(3, 2)), greedy(10)).sequences().getFirst().newIds(),
+                    get(after).sequences().getFirst().newIds());
+            assertEquals(0, s.stats().openCaches());
+            assertEquals(1, s.stats().failed());
+        }
+    }
+
+    @Test
+    void aRequestCancelledWhileQueuedEndsWithoutRunningAndFreesItsSlot() throws Exception {
+        ScriptedExecutor ex = spread();
+        ex.sleepNanosPerStep = 2_000_000;
+        try (BatchScheduler s = scheduler(ex, 1, 1, 512)) {
+            Ticket running = s.submit(BatchScheduler.Request.of(List.of(prompt(3, 1)), greedy(60)));
+            Thread.sleep(10);
+            Ticket queued = s.submit(BatchScheduler.Request.of(List.of(prompt(3, 2)), greedy(60)));
+            queued.cancel();
+            GenerationResult r = get(queued);
+            assertEquals(FinishReason.CANCELLED, r.sequences().getFirst().finishReason());
+            assertEquals(0, r.sequences().getFirst().newIds().length);
+            assertTrue(!running.result().isDone(), "it ended while the first request still ran");
+            assertNotNull(s.submit(BatchScheduler.Request.of(List.of(prompt(3, 3)), greedy(2))), "its queue slot is free again");
+            assertEquals(FinishReason.LENGTH, get(running).sequences().getFirst().finishReason());
+        }
     }
 
     @Test
