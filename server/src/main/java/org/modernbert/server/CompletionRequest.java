@@ -20,7 +20,7 @@ import java.util.List;
 record CompletionRequest(List<Prompt> prompts, int maxTokens, double temperature, Double topP, Integer topK, Double minP,
                          Double repetitionPenalty, int n, List<String> stop, Long seed, boolean stream,
                          boolean includeUsage, Integer logprobs, boolean echo, double presencePenalty,
-                         double frequencyPenalty) {
+                         double frequencyPenalty, boolean ignoreEos, Integer minTokens) {
     static final int DEFAULT_MAX_TOKENS = 16;
 
     /** One prompt: its token ids and its text (given, or the decoded ids). */
@@ -54,6 +54,8 @@ record CompletionRequest(List<Prompt> prompts, int maxTokens, double temperature
         }
         double presence = orElse(Fields.optDouble(body, "presence_penalty", -2, false, 2), 0.0);
         double frequency = orElse(Fields.optDouble(body, "frequency_penalty", -2, false, 2), 0.0);
+        boolean ignoreEos = Fields.optBool(body, "ignore_eos", false); // vLLM's extras: fixed-length answers for benchmarks
+        Integer minTokens = Fields.optInt(body, "min_tokens", 0, maxPositions);
         if (temperature == 0 && n > 1) {
             throw ApiError.invalid("n", "n " + n + " needs sampling (temperature > 0): greedy decoding gives the same text every time");
         }
@@ -73,7 +75,7 @@ record CompletionRequest(List<Prompt> prompts, int maxTokens, double temperature
             }
         }
         return new CompletionRequest(prompts, maxTokens, temperature, topP, topK, minP, repetition, n, stop, seed, stream,
-                includeUsage, logprobs, echo, presence, frequency);
+                includeUsage, logprobs, echo, presence, frequency, ignoreEos, minTokens);
     }
 
     private static List<Prompt> prompts(JsonNode v, Tokenizer tokenizer, int vocab) {
@@ -150,6 +152,12 @@ record CompletionRequest(List<Prompt> prompts, int maxTokens, double temperature
         }
         if (seed != null) {
             b.seed(seed);
+        }
+        if (ignoreEos) {
+            b.eosTokenIds(List.of());
+        }
+        if (minTokens != null) {
+            b.minNewTokens(minTokens);
         }
         try {
             return b.build();

@@ -270,6 +270,9 @@ final class CompletionsHandler {
 
     // ---- Server-Sent Events ----
 
+    /** How long a stream may stay silent before a keep-alive comment checks that its client is still there. */
+    private static final long KEEP_ALIVE_NANOS = TimeUnit.SECONDS.toNanos(1);
+
     private void stream(HttpExchange ex, Ticket ticket, Events events, Answer a) throws IOException {
         ex.getResponseHeaders().set("Content-Type", "text/event-stream; charset=utf-8");
         ex.getResponseHeaders().set("Cache-Control", "no-cache");
@@ -289,6 +292,7 @@ final class CompletionsHandler {
                 pending.add(new ArrayList<>());
                 offsets.add(new ArrayList<>());
             }
+            long lastWrite = System.nanoTime();
             while (ended < a.choices()) {
                 Event e;
                 try {
@@ -300,6 +304,13 @@ final class CompletionsHandler {
                 if (e == null) {
                     if (result.isDone() && events.queue.isEmpty()) {
                         break; // every event comes before the result: nothing more will arrive
+                    }
+                    if (System.nanoTime() - lastWrite > KEEP_ALIVE_NANOS) {
+                        // An SSE comment while nothing else is written (queued, prefilling, text held back at a
+                        // stop string's start): a client that left makes it fail, which cancels the request.
+                        out.write(": keep-alive\n\n".getBytes(StandardCharsets.UTF_8));
+                        out.flush();
+                        lastWrite = System.nanoTime();
                     }
                     continue;
                 }

@@ -123,6 +123,39 @@ class LimitsTest {
     }
 
     @Test
+    void aClientThatLeavesWhileItsRequestWaitsInTheQueueIsCancelledBeforeItRuns() throws Exception {
+        ModernBertServer server = new ModernBertServer(ServerOptions.of(BUNDLED).withBackend("cpu", null).withMaxBatchSequences(1));
+        try {
+            Client client = new Client(server.start("127.0.0.1", 0), null);
+            // Eight prompts of 1000 tokens each: several seconds of steps (a request over the batch runs alone).
+            InputStream busy = openStream(client, body("prompt", java.util.Collections.nCopies(8, "In the beginning"),
+                    "max_tokens", 1000, "ignore_eos", true, "temperature", 1.0, "stream", true));
+            // The second stream waits behind the first (a batch of one): no data yet, only keep-alive comments.
+            HttpResponse<InputStream> waiting = client.http.send(client.request("/v1/completions").header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(Client.JSON.writeValueAsString(body("prompt", "And God said",
+                            "max_tokens", 900, "temperature", 1.0, "stream", true)))).build(), HttpResponse.BodyHandlers.ofInputStream());
+            assertEquals(200, waiting.statusCode());
+            waiting.body().close(); // the client leaves before its first token
+            Map<String, Double> m = Map.of();
+            long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            while (System.nanoTime() < deadline) {
+                m = MetricsText.parse(client.get("/metrics").text());
+                if (m.get("modernbert_requests_cancelled_total") >= 1) {
+                    break;
+                }
+                Thread.sleep(50);
+            }
+            assertEquals(1.0, m.get("modernbert_requests_cancelled_total"), "the keep-alive write noticed the hang-up: " + m);
+            assertTrue(m.get("modernbert_running_sequences") > 0, "while the first request still runs: " + m);
+            assertEquals(0.0, m.get("modernbert_queue_depth"), "the cancelled request left the queue: " + m);
+            assertEquals(1.0, m.get("modernbert_running_requests"), "the first request alone runs: " + m);
+            busy.close();
+        } finally {
+            server.stop(Duration.ofSeconds(5));
+        }
+    }
+
+    @Test
     void shutdownTurnsReadyTo503AndDrainsRunningRequests() throws Exception {
         ModernBertServer server = new ModernBertServer(ServerOptions.of(BUNDLED).withBackend("cpu", null));
         Client client = new Client(server.start("127.0.0.1", 0), null);
