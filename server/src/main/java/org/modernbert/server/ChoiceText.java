@@ -1,6 +1,7 @@
 package org.modernbert.server;
 
 import org.modernbert.api.tokenizer.Tokenizer;
+import org.modernbert.core.generation.TextStreamer;
 
 import java.util.Arrays;
 import java.util.List;
@@ -58,7 +59,7 @@ final class ChoiceText {
         int end;
         if (cont.isEmpty()) {
             end = released;
-        } else if (cont.endsWith("\n") || isCjk(cont.codePointBefore(cont.length()))) {
+        } else if (cont.endsWith("\n") || TextStreamer.isCjk(cont.codePointBefore(cont.length()))) {
             end = cont.length();
         } else if (cont.endsWith("\uFFFD")) {
             end = released;
@@ -113,12 +114,5 @@ final class ChoiceText {
     static String cut(String continuation, List<String> stops) {
         int at = firstStop(continuation, stops == null ? List.of() : stops);
         return at < 0 ? continuation : continuation.substring(0, at);
-    }
-
-    /** The CJK ideograph blocks of transformers' {@code _is_chinese_char} (as core's TextStreamer). */
-    private static boolean isCjk(int cp) {
-        return (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF) || (cp >= 0x20000 && cp <= 0x2A6DF)
-                || (cp >= 0x2A700 && cp <= 0x2B73F) || (cp >= 0x2B740 && cp <= 0x2B81F) || (cp >= 0x2B820 && cp <= 0x2CEAF)
-                || (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0x2F800 && cp <= 0x2FA1F);
     }
 }

@@ -19,9 +19,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -135,13 +133,10 @@ public final class BatchScheduler implements AutoCloseable {
         if (!accepting) {
             throw new ModernBertException("the scheduler is shutting down");
         }
-        if (request.seeds() != null && request.seeds().length != request.prompts().size()) {
-            throw new ModernBertException("got " + request.seeds().length + " seeds for " + request.prompts().size()
-                    + " prompts: give one per prompt");
-        }
         // Checked against the whole heap, not what running requests leave free: under load a request waits in the
         // queue for memory (admit) instead of being refused.
-        Running r = new Running(request, validator.check(request.prompts(), request.config(), Generator.HeapBudget.EMPTY));
+        Running r = new Running(request, validator.check(request.prompts(), request.seeds(), request.config(),
+                Generator.HeapBudget.EMPTY));
         synchronized (queue) {
             if (!accepting) {
                 throw new ModernBertException("the scheduler is shutting down");
@@ -342,7 +337,7 @@ public final class BatchScheduler implements AutoCloseable {
         int tokens = 0;
         for (Running r : running) {
             for (SequenceState s : r.sequences) {
-                if (s.reason == null && s.cache != null && r.decoding(s)) {
+                if (s.reason == null && s.cache != null && s.length > s.promptLength) { // past its prompt: decoding
                     inputs.add(SequenceInput.tokens(s.cache, s.ids[s.length - 1]).withHead(r.argmaxOnly ? Head.ARGMAX : Head.LAST));
                     targets.add(new Target(r, s, null, 0));
                     tokens++;
@@ -421,19 +416,26 @@ public final class BatchScheduler implements AutoCloseable {
         }
     }
 
-    private void finishRequest(Running r) {
-        synchronized (executor) {
-            for (SequenceState s : r.sequences) {
-                if (s.cache != null) {
-                    try {
-                        s.cache.close();
-                    } catch (RuntimeException e) {
-                        LOG.warn("closing a cache failed: {}", e.toString());
-                    }
-                    s.cache = null;
-                    openCaches.decrementAndGet();
-                }
+    /** Gives a sequence's cache back (once), keeping {@code openCaches} right even when the close fails. */
+    private void closeCache(SequenceState s) {
+        if (s.cache == null) {
+            return;
+        }
+        try {
+            synchronized (executor) {
+                s.cache.close();
             }
+        } catch (RuntimeException e) {
+            LOG.warn("closing a cache failed: {}", e.toString());
+        } finally {
+            s.cache = null;
+            openCaches.decrementAndGet();
+        }
+    }
+
+    private void finishRequest(Running r) {
+        for (SequenceState s : r.sequences) {
+            closeCache(s);
         }
         if (r.failure != null) {
             failed.incrementAndGet();
@@ -484,8 +486,6 @@ public final class BatchScheduler implements AutoCloseable {
         long deadline = Long.MAX_VALUE;
         int prefilledTokens;
         RuntimeException failure;
-        final java.util.Set<SequenceState> decoding = new java.util.HashSet<>();
-
         final long estimatedBytes;
 
         Running(Request request, long estimatedBytes) {
@@ -507,19 +507,12 @@ public final class BatchScheduler implements AutoCloseable {
                     n++;
                 }
             }
-            return sequences.isEmpty() ? sequenceCount() : n;
-        }
-
-        boolean decoding(SequenceState s) {
-            return decoding.contains(s);
+            return n;
         }
 
         void start() {
             GenerationConfig config = request.config();
-            List<String> ignored = config.ignoredSamplingFields();
-            if (!ignored.isEmpty()) {
-                LOG.warn("do_sample is false: {} only apply to sampling and are ignored (as in transformers)", ignored);
-            }
+            Generator.warnIgnoredSamplingFields(config);
             start = System.nanoTime();
             deadline = config.maxTime() == null ? Long.MAX_VALUE : start + (long) (config.maxTime() * 1e9);
             sequences = SequenceState.create(request.prompts(), request.seeds(), config, vocabSize, tokenizer);
@@ -527,12 +520,8 @@ public final class BatchScheduler implements AutoCloseable {
             eos = config.eosTokenIdArray();
             topLogprobs = request.logprobs() < 0 ? null : request.logprobs();
             argmaxOnly = !config.doSample() && processors.processors().isEmpty() && topLogprobs == null;
-            Map<List<Integer>, List<SequenceState>> groups = new LinkedHashMap<>();
-            for (SequenceState s : sequences) {
-                groups.computeIfAbsent(Arrays.stream(s.prompt()).boxed().toList(), k -> new ArrayList<>()).add(s);
-            }
             prefilling = new ArrayList<>();
-            for (List<SequenceState> g : groups.values()) {
+            for (List<SequenceState> g : SequenceState.byPrompt(sequences)) {
                 prefilling.add(new PrefillGroup(g));
             }
             for (SequenceState s : sequences) {
@@ -545,7 +534,7 @@ public final class BatchScheduler implements AutoCloseable {
             generatedTokens.incrementAndGet();
             if (s.reason != null) {
                 s.elapsedNanos = System.nanoTime() - start;
-                releaseEarly(s);
+                closeCache(s); // a finished sequence gives its cache back now, not when its request ends
             }
         }
 
@@ -562,19 +551,7 @@ public final class BatchScheduler implements AutoCloseable {
                 prefillDone = System.nanoTime();
             }
             for (SequenceState s : g.copies) {
-                decoding.add(s);
                 choose(s, o);
-            }
-        }
-
-        /** A finished sequence gives its cache back now, not when its whole request ends. */
-        private void releaseEarly(SequenceState s) {
-            if (s.cache != null) {
-                synchronized (executor) {
-                    s.cache.close();
-                }
-                s.cache = null;
-                openCaches.decrementAndGet();
             }
         }
 
@@ -590,7 +567,7 @@ public final class BatchScheduler implements AutoCloseable {
             for (SequenceState s : sequences) {
                 if (s.reason == null) {
                     s.finish(why, now - start, request.streamer());
-                    releaseEarly(s);
+                    closeCache(s); // a finished sequence gives its cache back now, not when its request ends
                 }
             }
         }

@@ -16,7 +16,6 @@ import org.modernbert.core.sampling.LogitsProcessorList;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -93,10 +92,7 @@ public final class Generator {
      */
     public GenerationResult generate(List<int[]> prompts, long[] seeds, GenerationConfig config, TokenStreamer streamer,
                                      GenerationControl control) {
-        if (seeds != null && seeds.length != prompts.size()) {
-            throw new ModernBertException("got " + seeds.length + " seeds for " + prompts.size() + " prompts: give one per prompt");
-        }
-        long estimate = check(prompts, config);
+        long estimate = check(prompts, seeds, config, HeapBudget.CURRENT);
         try {
             return run(prompts, seeds, config, streamer, control);
         } catch (OutOfMemoryError e) {
@@ -109,17 +105,16 @@ public final class Generator {
     }
 
     /**
-     * Validates the request before anything is allocated: prompts, stop strings, special tokens, and
-     * the memory it needs (see {@link #requireMemory}); returns the estimated bytes.
+     * Validates the request before anything is allocated: prompts, seeds (one per prompt, or null),
+     * stop strings, special tokens, and the memory it needs in {@code heap} (see {@link #requireMemory});
+     * returns the estimated bytes. The scheduler checks against an empty heap: under load it waits for memory.
      */
-    long check(List<int[]> prompts, GenerationConfig config) {
-        return check(prompts, config, HeapBudget.CURRENT);
-    }
-
-    /** {@link #check(List, GenerationConfig)} against a given heap (the scheduler checks against an empty one). */
-    long check(List<int[]> prompts, GenerationConfig config, HeapBudget heap) {
+    long check(List<int[]> prompts, long[] seeds, GenerationConfig config, HeapBudget heap) {
         if (prompts.isEmpty()) {
             throw new ModernBertException("generation needs at least one prompt");
+        }
+        if (seeds != null && seeds.length != prompts.size()) {
+            throw new ModernBertException("got " + seeds.length + " seeds for " + prompts.size() + " prompts: give one per prompt");
         }
         if (!config.stopStrings().isEmpty() && tokenizer == null) {
             throw new ModernBertException("stop_strings " + config.stopStrings() + " need a tokenizer to decode the generated text");
@@ -141,10 +136,7 @@ public final class Generator {
 
     private GenerationResult run(List<int[]> prompts, long[] seeds, GenerationConfig config, TokenStreamer streamer,
                                  GenerationControl control) {
-        List<String> ignored = config.ignoredSamplingFields();
-        if (!ignored.isEmpty()) {
-            LOG.warn("do_sample is false: {} only apply to sampling and are ignored (as in transformers)", ignored);
-        }
+        warnIgnoredSamplingFields(config);
         int[] eos = config.eosTokenIdArray();
         LogitsProcessorList processors = SequenceState.processors(config, List.of());
         long start = System.nanoTime();
@@ -224,17 +216,21 @@ public final class Generator {
         }
     }
 
+    /** One warning when greedy decoding ignores sampling settings, as transformers gives it. */
+    static void warnIgnoredSamplingFields(GenerationConfig config) {
+        List<String> ignored = config.ignoredSamplingFields();
+        if (!ignored.isEmpty()) {
+            LOG.warn("do_sample is false: {} only apply to sampling and are ignored (as in transformers)", ignored);
+        }
+    }
+
     /**
      * Prefills every sequence's prompt, each distinct prompt once, and gives every sequence a cache
      * holding its prompt; puts the logits of each sequence's last prompt position into {@code logits}
      * and returns the number of tokens computed.
      */
     private int prefill(List<SequenceState> all, Map<SequenceState, float[]> logits) {
-        Map<List<Integer>, List<SequenceState>> groups = new LinkedHashMap<>();
-        for (SequenceState s : all) {
-            groups.computeIfAbsent(Arrays.stream(s.prompt()).boxed().toList(), k -> new ArrayList<>()).add(s);
-        }
-        List<List<SequenceState>> distinct = new ArrayList<>(groups.values());
+        List<List<SequenceState>> distinct = SequenceState.byPrompt(all);
         int shared = sharedPrefix(distinct);
         KvCache prefix = null;
         synchronized (executor) {
@@ -413,12 +409,11 @@ public final class Generator {
      * collected, so a request over the limit triggers one full collection and is checked again.
      */
     static void requireMemory(long needed, long sequences, HeapBudget heap) {
-        long reserve = (long) (heap.max() * HEAP_RESERVE);
-        if (needed <= heap.free() - reserve) {
+        if (fitsNow(needed, heap)) {
             return;
         }
         heap.collect();
-        long available = Math.max(0, heap.free() - reserve);
+        long available = Math.max(0, heap.free() - (long) (heap.max() * HEAP_RESERVE));
         if (needed <= available) {
             return;
         }

@@ -9,7 +9,9 @@ import org.modernbert.core.sampling.Sampler;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -68,6 +70,18 @@ final class SequenceState {
             }
         }
         return all;
+    }
+
+    /**
+     * The sequences grouped by prompt, in order of first appearance: the copies and repeats of one
+     * prompt are prefilled once and fork the cache.
+     */
+    static List<List<SequenceState>> byPrompt(List<SequenceState> sequences) {
+        Map<List<Integer>, List<SequenceState>> groups = new LinkedHashMap<>();
+        for (SequenceState s : sequences) {
+            groups.computeIfAbsent(Arrays.stream(s.prompt()).boxed().toList(), k -> new ArrayList<>()).add(s);
+        }
+        return new ArrayList<>(groups.values());
     }
 
     /** transformers' processors for the config, after {@code first} (e.g. OpenAI's presence/frequency penalties). */

@@ -79,8 +79,8 @@ public final class TextStreamer implements TokenStreamer {
         listener.onText(sequence, printable, true);
     }
 
-    /** The CJK ideograph blocks of transformers' {@code _is_chinese_char}. */
-    static boolean isCjk(int cp) {
+    /** The CJK ideograph blocks of transformers' {@code _is_chinese_char} (the server's streams flush on them too). */
+    public static boolean isCjk(int cp) {
         return (cp >= 0x4E00 && cp <= 0x9FFF)
                 || (cp >= 0x3400 && cp <= 0x4DBF)
                 || (cp >= 0x20000 && cp <= 0x2A6DF)
