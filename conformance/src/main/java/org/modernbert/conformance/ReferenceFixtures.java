@@ -53,6 +53,32 @@ public final class ReferenceFixtures {
         return EXTRACTED.computeIfAbsent(name, n -> folder("fixtures/models/" + n, files));
     }
 
+    /**
+     * The classifier fixture ({@link #CLASSIFIER_MODEL}, which has no tokenizer) copied into {@code folder}
+     * with a byte-level BPE tokenizer whose ids fit its 512-token vocabulary (bytes 4..259, [UNK] 0,
+     * [PAD] 1, [CLS] 2, [SEP] 3): a text classifier for tests of text-in, labels-out programs.
+     */
+    public static Path classifierWithTokenizer(Path folder) {
+        try {
+            Files.createDirectories(folder);
+            Path model = modelDir(CLASSIFIER_MODEL);
+            for (String f : List.of("config.json", "model.safetensors")) {
+                Files.copy(model.resolve(f), folder.resolve(f));
+            }
+            for (String f : List.of("tokenizer.json", "tokenizer_config.json")) {
+                try (InputStream in = ReferenceFixtures.class.getResourceAsStream("/fixtures/tokenizers/tiny-mbd-cls-bytes/" + f)) {
+                    if (in == null) {
+                        throw new IllegalStateException("fixture resource tiny-mbd-cls-bytes/" + f + " is missing");
+                    }
+                    Files.copy(in, folder.resolve(f));
+                }
+            }
+            return folder;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the classifier fixture into " + folder, e);
+        }
+    }
+
     /** The folder of the tokenizer fixture (tokenizer.json, tokenizer_config.json, cases.jsonl). */
     public static Path tokenizerDir() {
         return EXTRACTED.computeIfAbsent("tokenizer:modernbert-style", n -> folder("fixtures/tokenizers/modernbert-style",

@@ -8,7 +8,6 @@ import org.modernbert.core.pipeline.LabelScore;
 import org.modernbert.core.pipeline.TextClassificationPipeline;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -22,24 +21,9 @@ class ClassifierTest {
     @TempDir
     Path dir;
 
-    /** The tiny classifier fixture with a tokenizer (as the Spark tests build it). */
-    static Path classifier(Path folder) throws IOException {
-        Files.createDirectories(folder);
-        Path src = ReferenceFixtures.modelDir(ReferenceFixtures.CLASSIFIER_MODEL);
-        for (String f : List.of("config.json", "model.safetensors")) {
-            Files.copy(src.resolve(f), folder.resolve(f));
-        }
-        for (String f : List.of("tokenizer.json", "tokenizer_config.json")) {
-            try (var in = ClassifierTest.class.getResourceAsStream("/tiny-mbd-cls-tokenizer/" + f)) {
-                Files.copy(in, folder.resolve(f));
-            }
-        }
-        return folder;
-    }
-
     @Test
     void classifyGivesThePipelinesBestLabel() throws IOException {
-        Path model = classifier(dir.resolve("tiny-cls"));
+        Path model = ReferenceFixtures.classifierWithTokenizer(dir.resolve("tiny-cls"));
         List<String> texts = List.of("a fine day", "rain again", "x", "the quick brown fox jumps over the lazy dog");
         ModernBertServer server = new ModernBertServer(ServerOptions.of(model).withBackend("cpu", null));
         try (TextClassificationPipeline pipeline = TextClassificationPipeline.open(model, "cpu")) {

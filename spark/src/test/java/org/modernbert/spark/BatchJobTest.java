@@ -95,7 +95,7 @@ class BatchJobTest {
 
     @Test
     void classifyAndScoreWriteParquetWithLabelsScoresAndLosses() throws IOException {
-        Path cls = SparkTasksTest.classifier(dir.resolve("cls"));
+        Path cls = org.modernbert.conformance.ReferenceFixtures.classifierWithTokenizer(dir.resolve("cls"));
         List<String> texts = List.of("a fine day", "rain again", "sunny and warm");
         Path input = jsonl("texts.jsonl", texts);
         Run classified = job("--model", cls.toString(), "--task", "classify", "--input", input.toString(),

@@ -24,7 +24,6 @@ import org.modernbert.core.pipeline.TextClassificationPipeline;
 import org.modernbert.core.pipeline.TextGenerationPipeline;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -187,7 +186,7 @@ class SparkTasksTest {
 
     @Test
     void classificationGivesThePipelinesLabelAndScore() throws IOException {
-        Path model = classifier(dir.resolve("cls"));
+        Path model = ReferenceFixtures.classifierWithTokenizer(dir.resolve("cls"));
         List<String> texts = List.of("a fine day", "rain again", "x", "the quick brown fox jumps over the lazy dog");
         List<Row> out = sortedById(new TextClassification(settings(model, 3)).transform(rows(texts, 2)));
         try (TextClassificationPipeline pipeline = TextClassificationPipeline.open(model, "cpu")) {
@@ -239,20 +238,5 @@ class SparkTasksTest {
         Dataset<Row> clash = rows(PROMPTS, 1).withColumnRenamed("id", "loss");
         ModernBertException taken = assertThrows(ModernBertException.class, () -> new TextScoring(settings(BUNDLED, 2)).transform(clash));
         assertTrue(taken.getMessage().startsWith("input column 'loss' has the name of a result column"), taken.getMessage());
-    }
-
-    /** The tiny classifier fixture with a byte-level tokenizer whose ids fit its 512-token vocabulary. */
-    static Path classifier(Path folder) throws IOException {
-        Files.createDirectories(folder);
-        Path src = ReferenceFixtures.modelDir(ReferenceFixtures.CLASSIFIER_MODEL);
-        for (String f : List.of("config.json", "model.safetensors")) {
-            Files.copy(src.resolve(f), folder.resolve(f));
-        }
-        for (String f : List.of("tokenizer.json", "tokenizer_config.json")) {
-            try (var in = SparkTasksTest.class.getResourceAsStream("/tiny-mbd-cls-tokenizer/" + f)) {
-                Files.copy(in, folder.resolve(f));
-            }
-        }
-        return folder;
     }
 }
