@@ -18,6 +18,9 @@ import org.modernbert.api.model.LayerWeights;
 import org.modernbert.api.model.ModelWeights;
 import org.modernbert.api.tensor.Tensor;
 import org.modernbert.api.tensor.WeightFormat;
+import org.modernbert.backend.cpu.kernel.Gemm;
+import org.modernbert.backend.cpu.kernel.Lanes;
+import org.modernbert.backend.cpu.kernel.PackedMatrix;
 
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
@@ -45,19 +48,31 @@ final class CpuModelExecutor implements ModelExecutor {
      * an 8-sequence decode step's Q/K/V (1.5M) takes about one wake-up too, so the bar is 2^22.
      */
     static final long PARALLEL_MIN_WORK = 1L << 22;
+    /**
+     * A matrix product over few tokens is bound by streaming its weights from memory, not by its
+     * multiply-adds: counted as this many multiply-adds per weight byte, so a decode step's matrices of
+     * more than ~512 KiB (the 150M model's, not the 4M demo model's) use every core.
+     */
+    static final long MATMUL_WORK_PER_BYTE = 8;
+    /** GeGLU's gate in the GEMM epilogue: exact (erf) GELU of the input half times the gate half. */
+    private static final Gemm.Gate GELU_GATE = (a, b) -> {
+        float[] lanes = a.toArray();
+        for (int i = 0; i < lanes.length; i++) {
+            lanes[i] = (float) VectorKernels.gelu(lanes[i]);
+        }
+        return jdk.incubator.vector.FloatVector.fromArray(Lanes.F, lanes, 0).mul(b);
+    };
 
     /**
-     * A weight matrix {@code [out, in]} in one of {@link CpuBackend#FORMATS}, read in place by
-     * {@link VectorKernels#matmul}; {@code code} is its {@link VectorKernels.WeightCodes} value.
+     * One decoder layer's weights. {@code wi} is packed gated (it writes {@code act(input) * gate}
+     * straight into the MLP's hidden activations) when the activation is GELU, whose vector form the
+     * GEMM's epilogue runs; otherwise it writes both halves and {@link #gluRange} gates them.
      */
-    private record Linear(MemorySegment w, int code, int out, int in, float[] bias) {
-    }
-
     private record Layer(boolean sliding, RopeTable rope,
                          float[] attnNorm, float[] attnNormBias,
-                         Linear q, Linear k, Linear v, Linear o,
+                         PackedMatrix q, PackedMatrix k, PackedMatrix v, PackedMatrix o,
                          float[] mlpNorm, float[] mlpNormBias,
-                         Linear wi, Linear mlpOut) {
+                         PackedMatrix wi, PackedMatrix mlpOut) {
     }
 
     private final ModelWeights weights;
@@ -81,11 +96,11 @@ final class CpuModelExecutor implements ModelExecutor {
     private final ExecutorLimits limits;
     private final float[] finalNorm;
     private final float[] finalNormBias;
-    private final Linear headDense;
+    private final PackedMatrix headDense;
     private final Activation headActivation;
     private final float[] headNorm;
     private final float[] headNormBias;
-    private final Linear headProjection;
+    private final PackedMatrix headProjection;
     private boolean closed;
 
     // per-step scratch, grown on demand
@@ -104,6 +119,8 @@ final class CpuModelExecutor implements ModelExecutor {
 
     // state of the parallel tasks (set before each dispatch; tasks are created once)
     private final WorkerPool.RangeTask matmulTask = this::matmulRange;
+    /** Per worker: the GEMM's tile scratch. */
+    private final float[][] gemmScratch;
     private final WorkerPool.RangeTask attentionTask = this::attentionRange;
     private final WorkerPool.RangeTask gluTask = this::gluRange;
     private float[] mmIn;
@@ -111,10 +128,10 @@ final class CpuModelExecutor implements ModelExecutor {
     private int mmInStride;
     private int mmTokens;
     private int mmCount;
-    private final Linear[] mmLinear = new Linear[3];
+    private final PackedMatrix[] mmMatrix = new PackedMatrix[3];
     private final float[][] mmOut = new float[3][];
     private final int[] mmOutStride = new int[3];
-    private boolean mmAccumulate;
+    private Gemm.Mode mmMode;
     private int attLayer;
     private CpuKvCache[] attCaches;
     private int[] attOffsets;
@@ -131,6 +148,7 @@ final class CpuModelExecutor implements ModelExecutor {
         this.weights = Objects.requireNonNull(weights, "weights");
         this.pool = pool;
         this.parallelMinWork = parallelMinWork;
+        this.gemmScratch = new float[pool.parallelism()][Gemm.SCRATCH_FLOATS];
         ModernBertDecoderConfig c = weights.config();
         hidden = c.hiddenSize();
         heads = c.numAttentionHeads();
@@ -166,7 +184,9 @@ final class CpuModelExecutor implements ModelExecutor {
                     linear(lw.wo(), lw.bo(), hidden, hidden),
                     vector(lw.mlpNorm(), "layer " + i + " mlp_norm", hidden),
                     optionalVector(lw.mlpNormBias(), hidden),
-                    linear(lw.wi(), lw.bi(), 2 * intermediate, hidden),
+                    activation == Activation.GELU
+                            ? gatedLinear(lw.wi(), lw.bi(), intermediate, hidden)
+                            : linear(lw.wi(), lw.bi(), 2 * intermediate, hidden),
                     linear(lw.wMlpOut(), lw.bMlpOut(), hidden, intermediate));
         }
         finalNorm = vector(weights.finalNorm(), "final norm", hidden);
@@ -209,7 +229,15 @@ final class CpuModelExecutor implements ModelExecutor {
         return t;
     }
 
-    private Linear linear(Tensor t, Tensor bias, int out, int in) {
+    private PackedMatrix linear(Tensor t, Tensor bias, int out, int in) {
+        return PackedMatrix.pack(checkedData(t, out, in), packedFormat(t), out, in, optionalVector(bias, out));
+    }
+
+    private PackedMatrix gatedLinear(Tensor t, Tensor bias, int half, int in) {
+        return PackedMatrix.packGated(checkedData(t, 2 * half, in), packedFormat(t), half, in, optionalVector(bias, 2 * half));
+    }
+
+    private MemorySegment checkedData(Tensor t, int out, int in) {
         matrixTensor(t, "linear weight", out, in);
         MemorySegment seg = t.data();
         Thread worker = pool.anyWorker();
@@ -221,12 +249,19 @@ final class CpuModelExecutor implements ModelExecutor {
             throw new ModernBertException("tensor " + t.name() + " is " + t.format() + ", which the CPU backend does not execute (it runs "
                     + CpuBackend.FORMATS + "); load through ModernBert, which converts weights to a format the backend runs");
         }
-        int code = switch (t.format()) {
-            case BF16 -> VectorKernels.WeightCodes.BF16;
-            case Q8_0 -> VectorKernels.WeightCodes.Q8_0;
-            default -> VectorKernels.WeightCodes.F32;
+        if (t.format() == WeightFormat.Q8_0 && in % WeightFormat.Q8_0.blockSize() != 0) {
+            throw new ModernBertException("tensor " + t.name() + " is Q8_0 with rows of " + in + " values; Q8_0 rows must be whole blocks of "
+                    + WeightFormat.Q8_0.blockSize());
+        }
+        return seg;
+    }
+
+    private static PackedMatrix.Format packedFormat(Tensor t) {
+        return switch (t.format()) {
+            case BF16 -> PackedMatrix.Format.BF16;
+            case Q8_0 -> PackedMatrix.Format.Q8_0;
+            default -> PackedMatrix.Format.F32;
         };
-        return new Linear(seg, code, out, in, optionalVector(bias, out));
     }
 
     private static float[] vector(Tensor t, String what, int n) {
@@ -425,11 +460,11 @@ final class CpuModelExecutor implements ModelExecutor {
         if (headProjection == null) {
             throw new ModernBertException("sequence " + s + " asks for head output " + head + ", but these weights have no head");
         }
-        if (head instanceof Head.TopK(int k) && k > headProjection.out) {
-            throw new ModernBertException("sequence " + s + ": top-k of " + k + " exceeds the head's " + headProjection.out + " outputs");
+        if (head instanceof Head.TopK(int k) && k > headProjection.outputs()) {
+            throw new ModernBertException("sequence " + s + ": top-k of " + k + " exceeds the head's " + headProjection.outputs() + " outputs");
         }
-        if (head instanceof Head.All && (long) n * headProjection.out > Integer.MAX_VALUE - 8) {
-            throw new ModernBertException("sequence " + s + ": " + n + " positions x " + headProjection.out
+        if (head instanceof Head.All && (long) n * headProjection.outputs() > Integer.MAX_VALUE - 8) {
+            throw new ModernBertException("sequence " + s + ": " + n + " positions x " + headProjection.outputs()
                     + " outputs do not fit one float[]; use Head.LAST or shorter steps");
         }
     }
@@ -477,8 +512,12 @@ final class CpuModelExecutor implements ModelExecutor {
         for (int t = 0; t < tokens; t++) {
             VectorKernels.layerNorm(x, t * hidden, hidden, l.mlpNorm, l.mlpNormBias, eps, h, t * hidden);
         }
-        matmul1(h, hidden, tokens, false, l.wi, up, 2 * intermediate);
-        dispatch(tokens, 1, (long) tokens * intermediate * 16, gluTask);
+        if (l.wi.outputs() == intermediate) {
+            matmul1(h, hidden, tokens, false, l.wi, gated, intermediate);
+        } else {
+            matmul1(h, hidden, tokens, false, l.wi, up, 2 * intermediate);
+            dispatch(tokens, 1, (long) tokens * intermediate * 16, gluTask);
+        }
         matmul1(gated, intermediate, tokens, true, l.mlpOut, x, hidden);
     }
 
@@ -543,7 +582,7 @@ final class CpuModelExecutor implements ModelExecutor {
             return out;
         }
         headTransform(h, rows);
-        int outputs = headProjection.out;
+        int outputs = headProjection.outputs();
         if (headOut == null || headOut.length < rows * outputs) {
             headOut = new float[rows * outputs];
         }
@@ -567,7 +606,7 @@ final class CpuModelExecutor implements ModelExecutor {
         int n = offsets[s + 1] - offsets[s];
         // headHidden rows 0..n-1 hold this sequence's transformed rows (x is left untouched)
         headTransform(x, offsets[s] * hidden, n);
-        int outputs = headProjection.out;
+        int outputs = headProjection.outputs();
         float[] logits = new float[n * outputs];
         matmul1(headHidden, hidden, n, false, headProjection, logits, outputs);
         return logits;
@@ -588,30 +627,30 @@ final class CpuModelExecutor implements ModelExecutor {
 
     // ------------------------------------------------------------------ parallel parts
 
-    private void matmul1(float[] in, int inStride, int tokens, boolean accumulate, Linear l, float[] out, int outStride) {
-        matmul1(in, 0, inStride, tokens, accumulate, l, out, outStride);
+    private void matmul1(float[] in, int inStride, int tokens, boolean accumulate, PackedMatrix m, float[] out, int outStride) {
+        matmul1(in, 0, inStride, tokens, accumulate, m, out, outStride);
     }
 
-    private void matmul1(float[] in, int inOff, int inStride, int tokens, boolean accumulate, Linear l, float[] out, int outStride) {
+    private void matmul1(float[] in, int inOff, int inStride, int tokens, boolean accumulate, PackedMatrix m, float[] out, int outStride) {
         mmCount = 1;
-        mmLinear[0] = l;
+        mmMatrix[0] = m;
         mmOut[0] = out;
         mmOutStride[0] = outStride;
         runMatmul(in, inOff, inStride, tokens, accumulate);
     }
 
-    /** Three linears over the same input (Q, K, V) as one parallel region over their stacked rows. */
+    /** Three matrices over the same input (Q, K, V) as one parallel region over their panel pairs. */
     private void matmul(float[] in, int inStride, int tokens, boolean accumulate,
-                        Linear a, float[] outA, int strideA, Linear b, float[] outB, int strideB,
-                        Linear c, float[] outC, int strideC) {
+                        PackedMatrix a, float[] outA, int strideA, PackedMatrix b, float[] outB, int strideB,
+                        PackedMatrix c, float[] outC, int strideC) {
         mmCount = 3;
-        mmLinear[0] = a;
+        mmMatrix[0] = a;
         mmOut[0] = outA;
         mmOutStride[0] = strideA;
-        mmLinear[1] = b;
+        mmMatrix[1] = b;
         mmOut[1] = outB;
         mmOutStride[1] = strideB;
-        mmLinear[2] = c;
+        mmMatrix[2] = c;
         mmOut[2] = outC;
         mmOutStride[2] = strideC;
         runMatmul(in, 0, inStride, tokens, accumulate);
@@ -622,12 +661,16 @@ final class CpuModelExecutor implements ModelExecutor {
         mmInOff = inOff;
         mmInStride = inStride;
         mmTokens = tokens;
-        mmAccumulate = accumulate;
-        int rows = 0;
+        mmMode = accumulate ? Gemm.Mode.ACCUMULATE : Gemm.Mode.STORE;
+        int pairs = 0;
+        long bytes = 0;
         for (int i = 0; i < mmCount; i++) {
-            rows += mmLinear[i].out;
+            pairs += mmMatrix[i].pairs();
+            bytes += mmMatrix[i].byteSize();
         }
-        dispatch(rows, 4, (long) tokens * rows * mmLinear[0].in, matmulTask);
+        // a step of few tokens streams the weights from memory: worth both cores once there are enough bytes
+        long work = Math.max((long) tokens * pairs * 2 * Lanes.LANES * mmMatrix[0].in(), bytes * MATMUL_WORK_PER_BYTE);
+        dispatch(pairs, 1, work, matmulTask);
         mmIn = null;
         Arrays.fill(mmOut, null);
     }
@@ -643,14 +686,14 @@ final class CpuModelExecutor implements ModelExecutor {
     private void matmulRange(int start, int end, int worker) {
         int base = 0;
         for (int i = 0; i < mmCount; i++) {
-            Linear l = mmLinear[i];
+            PackedMatrix m = mmMatrix[i];
             int from = Math.max(start, base) - base;
-            int to = Math.min(end, base + l.out) - base;
+            int to = Math.min(end, base + m.pairs()) - base;
             if (from < to) {
-                VectorKernels.matmul(mmIn, mmInOff, mmInStride, mmTokens, l.in, l.w, l.code, l.bias,
-                        mmOut[i], 0, mmOutStride[i], from, to, mmAccumulate);
+                Gemm.multiply(m, mmIn, mmInOff, mmInStride, mmTokens, mmOut[i], 0, mmOutStride[i], from, to, mmMode,
+                        GELU_GATE, gemmScratch[worker]);
             }
-            base += l.out;
+            base += m.pairs();
         }
     }
 

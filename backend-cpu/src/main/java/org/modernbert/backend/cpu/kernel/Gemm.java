@@ -1,0 +1,344 @@
+package org.modernbert.backend.cpu.kernel;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+
+/**
+ * {@code y[t] = W x[t] (+ bias)} over a {@link PackedMatrix}, for every token of a step: the matrix
+ * products of prefill (many tokens) and of decode (one token per sequence) alike. The unit of work is
+ * a pair of panels ({@code 2 x LANES} output rows); callers split pairs across threads.
+ * <p>
+ * Register tiles are outer products: for each input index, the pair's two weight vectors are loaded
+ * once (widened from BF16 or dequantised from Q8_0 in registers) and multiplied by one broadcast
+ * activation per token of the tile, into {@code 2 x tokens} accumulators: 8 tokens (16 accumulators,
+ * 2 weight loads per 16 FMAs), then 4, then single tokens over two pairs at a time (four independent
+ * accumulators). Loops go pair by pair, and every token tile of a pair reads the same panels, which
+ * stay in the L1/L2 cache: each weight is fetched from memory once per step however many tokens there are.
+ * <p>
+ * Every output is one accumulator over the input indices in order, in every tile, so a token's
+ * result depends neither on how pairs are split across threads nor on which other tokens share the
+ * step: a sequence decoded in a batch gives the same bits as decoded alone.
+ */
+public final class Gemm {
+    /** What to do with a result: overwrite y, or add to it (residual connections). */
+    public enum Mode { STORE, ACCUMULATE }
+
+    /** The gate of a gated matrix: {@code act(a) * b}, lane-wise. */
+    public interface Gate {
+        FloatVector apply(FloatVector a, FloatVector b);
+    }
+
+    /** Floats of the per-thread scratch {@link #multiply} needs: one tile's results. */
+    public static final int SCRATCH_FLOATS = 16 * Lanes.LANES;
+    private static final VectorSpecies<Float> F = Lanes.F;
+    private static final int P = Lanes.LANES;
+    /** Shorts of one BF16 panel vector (same lane count as F). */
+    private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
+    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
+    /**
+     * Bytes of one Q8_0 panel vector. With 4 float lanes that would be a 32-bit vector, which does not
+     * exist, so there a 64-bit one holds two input indices and each half is widened separately.
+     */
+    private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, F.vectorBitSize() / 4)));
+    private static final int B_PARTS = B.length() / P;
+    /** 2^112: turns an F16 bit pattern shifted into F32 position (exponent bias 15 read as 127) into its value. */
+    private static final float F16_EXPONENT_FIX = 0x1p112f;
+    private static final int Q8 = PackedMatrix.Q8_BLOCK;
+    private static final int Q8_BYTES = PackedMatrix.Q8_PANEL_BLOCK_BYTES;
+
+    private Gemm() {
+    }
+
+    /**
+     * For tokens {@code t < tokens} and panel pairs {@code [pairFrom, pairTo)}: the outputs of those
+     * pairs, {@code y[yOff + t * yStride + o]} for their output indices {@code o}. A gated matrix
+     * writes {@code gate(a, b)} and needs {@code gate}; a plain one ignores it. {@code scratch} holds
+     * at least {@link #SCRATCH_FLOATS} floats, one array per thread.
+     */
+    public static void multiply(PackedMatrix w, float[] x, int xOff, int xStride, int tokens,
+                                float[] y, int yOff, int yStride, int pairFrom, int pairTo, Mode mode, Gate gate,
+                                float[] scratch) {
+        if (w.gated && (gate == null || mode != Mode.STORE)) {
+            throw new IllegalArgumentException("a gated matrix needs a gate and Mode.STORE");
+        }
+        int tiled = tokens - tokens % 4;
+        for (int pair = pairFrom; pair < pairTo; pair++) {
+            int t = 0;
+            for (; t + 8 <= tokens; t += 8) {
+                tile8(w, pair, x, xOff + t * xStride, xStride, y, yOff + t * yStride, yStride, mode, gate, scratch);
+            }
+            if (t < tiled) {
+                tile4(w, pair, x, xOff + t * xStride, xStride, y, yOff + t * yStride, yStride, mode, gate, scratch);
+            }
+        }
+        for (int pair = pairFrom; pair < pairTo && tiled < tokens; pair += 2) {
+            int pairs = Math.min(2, pairTo - pair);
+            for (int t = tiled; t < tokens; t++) {
+                tile1(w, pair, pairs, x, xOff + t * xStride, y, yOff + t * yStride, mode, gate, scratch);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- weight loads
+
+    /** The panel vector at byte {@code at} of an F32 or BF16 panel. */
+    private static FloatVector load(MemorySegment m, boolean bf16, long at) {
+        if (bf16) {
+            ShortVector s = ShortVector.fromMemorySegment(S, m, at, ByteOrder.LITTLE_ENDIAN);
+            return ((IntVector) s.convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+        }
+        return FloatVector.fromMemorySegment(F, m, at, ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /** The {@code P} F16 scales at byte {@code at}, as floats (exact, subnormals included). */
+    private static FloatVector scales(MemorySegment m, long at) {
+        ShortVector s = ShortVector.fromMemorySegment(S, m, at, ByteOrder.LITTLE_ENDIAN);
+        IntVector h = (IntVector) s.convertShape(VectorOperators.S2I, I, 0);
+        FloatVector magnitude = h.lanewise(VectorOperators.AND, 0x7FFF).lanewise(VectorOperators.LSHL, 13)
+                .reinterpretAsFloats().mul(F16_EXPONENT_FIX);
+        IntVector sign = h.lanewise(VectorOperators.AND, 0x8000).lanewise(VectorOperators.LSHL, 16);
+        return magnitude.reinterpretAsInts().lanewise(VectorOperators.OR, sign).reinterpretAsFloats();
+    }
+
+    /** Input index {@code c} of the Q8_0 block whose int8 values start at byte {@code q}, times the scales. */
+    private static FloatVector q8(MemorySegment m, long q, int c, FloatVector d) {
+        if (B_PARTS == 1) {
+            ByteVector b = ByteVector.fromMemorySegment(B, m, q + (long) c * P, ByteOrder.LITTLE_ENDIAN);
+            return ((FloatVector) b.convertShape(VectorOperators.B2F, F, 0)).mul(d);
+        }
+        int part = c % B_PARTS;
+        ByteVector b = ByteVector.fromMemorySegment(B, m, q + (long) (c - part) * P, ByteOrder.LITTLE_ENDIAN);
+        return ((FloatVector) b.convertShape(VectorOperators.B2F, F, part)).mul(d);
+    }
+
+    // ---------------------------------------------------------------- tiles
+
+    private static void tile8(PackedMatrix w, int pair, float[] x, int x0, int xs, float[] y, int y0, int ys, Mode mode, Gate gate, float[] scratch) {
+        MemorySegment m = w.data;
+        long pa = 2L * pair * w.panelBytes;
+        long pb = pa + w.panelBytes;
+        int x1 = x0 + xs, x2 = x1 + xs, x3 = x2 + xs, x4 = x3 + xs, x5 = x4 + xs, x6 = x5 + xs, x7 = x6 + xs;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+        FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0, b4 = a0, b5 = a0, b6 = a0, b7 = a0;
+        int in = w.in;
+        if (w.format == PackedMatrix.Format.Q8_0) {
+            for (int k0 = 0; k0 < in; k0 += Q8, pa += Q8_BYTES, pb += Q8_BYTES) {
+                FloatVector da = scales(m, pa);
+                FloatVector db = scales(m, pb);
+                for (int c = 0; c < Q8; c++) {
+                    int k = k0 + c;
+                    FloatVector wa = q8(m, pa + 2L * P, c, da);
+                    FloatVector wb = q8(m, pb + 2L * P, c, db);
+                    FloatVector v = FloatVector.broadcast(F, x[x0 + k]);
+                    a0 = v.fma(wa, a0); b0 = v.fma(wb, b0);
+                    v = FloatVector.broadcast(F, x[x1 + k]);
+                    a1 = v.fma(wa, a1); b1 = v.fma(wb, b1);
+                    v = FloatVector.broadcast(F, x[x2 + k]);
+                    a2 = v.fma(wa, a2); b2 = v.fma(wb, b2);
+                    v = FloatVector.broadcast(F, x[x3 + k]);
+                    a3 = v.fma(wa, a3); b3 = v.fma(wb, b3);
+                    v = FloatVector.broadcast(F, x[x4 + k]);
+                    a4 = v.fma(wa, a4); b4 = v.fma(wb, b4);
+                    v = FloatVector.broadcast(F, x[x5 + k]);
+                    a5 = v.fma(wa, a5); b5 = v.fma(wb, b5);
+                    v = FloatVector.broadcast(F, x[x6 + k]);
+                    a6 = v.fma(wa, a6); b6 = v.fma(wb, b6);
+                    v = FloatVector.broadcast(F, x[x7 + k]);
+                    a7 = v.fma(wa, a7); b7 = v.fma(wb, b7);
+                }
+            }
+        } else {
+            boolean bf16 = w.format == PackedMatrix.Format.BF16;
+            long step = (long) P * w.format.valueBytes;
+            for (int k = 0; k < in; k++, pa += step, pb += step) {
+                FloatVector wa = load(m, bf16, pa);
+                FloatVector wb = load(m, bf16, pb);
+                FloatVector v = FloatVector.broadcast(F, x[x0 + k]);
+                a0 = v.fma(wa, a0); b0 = v.fma(wb, b0);
+                v = FloatVector.broadcast(F, x[x1 + k]);
+                a1 = v.fma(wa, a1); b1 = v.fma(wb, b1);
+                v = FloatVector.broadcast(F, x[x2 + k]);
+                a2 = v.fma(wa, a2); b2 = v.fma(wb, b2);
+                v = FloatVector.broadcast(F, x[x3 + k]);
+                a3 = v.fma(wa, a3); b3 = v.fma(wb, b3);
+                v = FloatVector.broadcast(F, x[x4 + k]);
+                a4 = v.fma(wa, a4); b4 = v.fma(wb, b4);
+                v = FloatVector.broadcast(F, x[x5 + k]);
+                a5 = v.fma(wa, a5); b5 = v.fma(wb, b5);
+                v = FloatVector.broadcast(F, x[x6 + k]);
+                a6 = v.fma(wa, a6); b6 = v.fma(wb, b6);
+                v = FloatVector.broadcast(F, x[x7 + k]);
+                a7 = v.fma(wa, a7); b7 = v.fma(wb, b7);
+            }
+        }
+        a0.intoArray(scratch, 0 * P);
+        b0.intoArray(scratch, 1 * P);
+        a1.intoArray(scratch, 2 * P);
+        b1.intoArray(scratch, 3 * P);
+        a2.intoArray(scratch, 4 * P);
+        b2.intoArray(scratch, 5 * P);
+        a3.intoArray(scratch, 6 * P);
+        b3.intoArray(scratch, 7 * P);
+        a4.intoArray(scratch, 8 * P);
+        b4.intoArray(scratch, 9 * P);
+        a5.intoArray(scratch, 10 * P);
+        b5.intoArray(scratch, 11 * P);
+        a6.intoArray(scratch, 12 * P);
+        b6.intoArray(scratch, 13 * P);
+        a7.intoArray(scratch, 14 * P);
+        b7.intoArray(scratch, 15 * P);
+        epilogue(w, y, y0, ys, mode, gate, pair, scratch, 8);
+    }
+
+    private static void tile4(PackedMatrix w, int pair, float[] x, int x0, int xs, float[] y, int y0, int ys, Mode mode, Gate gate, float[] scratch) {
+        MemorySegment m = w.data;
+        long pa = 2L * pair * w.panelBytes;
+        long pb = pa + w.panelBytes;
+        int x1 = x0 + xs, x2 = x1 + xs, x3 = x2 + xs;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        int in = w.in;
+        if (w.format == PackedMatrix.Format.Q8_0) {
+            for (int k0 = 0; k0 < in; k0 += Q8, pa += Q8_BYTES, pb += Q8_BYTES) {
+                FloatVector da = scales(m, pa);
+                FloatVector db = scales(m, pb);
+                for (int c = 0; c < Q8; c++) {
+                    int k = k0 + c;
+                    FloatVector wa = q8(m, pa + 2L * P, c, da);
+                    FloatVector wb = q8(m, pb + 2L * P, c, db);
+                    FloatVector v = FloatVector.broadcast(F, x[x0 + k]);
+                    a0 = v.fma(wa, a0); b0 = v.fma(wb, b0);
+                    v = FloatVector.broadcast(F, x[x1 + k]);
+                    a1 = v.fma(wa, a1); b1 = v.fma(wb, b1);
+                    v = FloatVector.broadcast(F, x[x2 + k]);
+                    a2 = v.fma(wa, a2); b2 = v.fma(wb, b2);
+                    v = FloatVector.broadcast(F, x[x3 + k]);
+                    a3 = v.fma(wa, a3); b3 = v.fma(wb, b3);
+                }
+            }
+        } else {
+            boolean bf16 = w.format == PackedMatrix.Format.BF16;
+            long step = (long) P * w.format.valueBytes;
+            for (int k = 0; k < in; k++, pa += step, pb += step) {
+                FloatVector wa = load(m, bf16, pa);
+                FloatVector wb = load(m, bf16, pb);
+                FloatVector v = FloatVector.broadcast(F, x[x0 + k]);
+                a0 = v.fma(wa, a0); b0 = v.fma(wb, b0);
+                v = FloatVector.broadcast(F, x[x1 + k]);
+                a1 = v.fma(wa, a1); b1 = v.fma(wb, b1);
+                v = FloatVector.broadcast(F, x[x2 + k]);
+                a2 = v.fma(wa, a2); b2 = v.fma(wb, b2);
+                v = FloatVector.broadcast(F, x[x3 + k]);
+                a3 = v.fma(wa, a3); b3 = v.fma(wb, b3);
+            }
+        }
+        a0.intoArray(scratch, 0 * P);
+        b0.intoArray(scratch, 1 * P);
+        a1.intoArray(scratch, 2 * P);
+        b1.intoArray(scratch, 3 * P);
+        a2.intoArray(scratch, 4 * P);
+        b2.intoArray(scratch, 5 * P);
+        a3.intoArray(scratch, 6 * P);
+        b3.intoArray(scratch, 7 * P);
+        epilogue(w, y, y0, ys, mode, gate, pair, scratch, 4);
+    }
+
+    /**
+     * One token over two consecutive pairs (four panels, four independent accumulators: a single
+     * token's FMAs would otherwise wait on each other's latency). {@code pairs} is 1 for the last, odd pair.
+     */
+    private static void tile1(PackedMatrix w, int pair, int pairs, float[] x, int x0, float[] y, int y0, Mode mode, Gate gate,
+                              float[] scratch) {
+        MemorySegment m = w.data;
+        long pa = 2L * pair * w.panelBytes;
+        long pb = pa + w.panelBytes;
+        // the second pair re-reads the first when there is none (its results are not stored)
+        long pc = pairs == 2 ? pb + w.panelBytes : pa;
+        long pd = pairs == 2 ? pc + w.panelBytes : pb;
+        FloatVector a = FloatVector.zero(F), b = a, c = a, d = a;
+        int in = w.in;
+        if (w.format == PackedMatrix.Format.Q8_0) {
+            long q = 2L * P;
+            for (int k0 = 0; k0 < in; k0 += Q8, pa += Q8_BYTES, pb += Q8_BYTES, pc += Q8_BYTES, pd += Q8_BYTES) {
+                FloatVector da = scales(m, pa), db = scales(m, pb), dc = scales(m, pc), dd = scales(m, pd);
+                for (int i = 0; i < Q8; i++) {
+                    FloatVector v = FloatVector.broadcast(F, x[x0 + k0 + i]);
+                    a = v.fma(q8(m, pa + q, i, da), a);
+                    b = v.fma(q8(m, pb + q, i, db), b);
+                    c = v.fma(q8(m, pc + q, i, dc), c);
+                    d = v.fma(q8(m, pd + q, i, dd), d);
+                }
+            }
+        } else {
+            boolean bf16 = w.format == PackedMatrix.Format.BF16;
+            long step = (long) P * w.format.valueBytes;
+            for (int k = 0; k < in; k++, pa += step, pb += step, pc += step, pd += step) {
+                FloatVector v = FloatVector.broadcast(F, x[x0 + k]);
+                a = v.fma(load(m, bf16, pa), a);
+                b = v.fma(load(m, bf16, pb), b);
+                c = v.fma(load(m, bf16, pc), c);
+                d = v.fma(load(m, bf16, pd), d);
+            }
+        }
+        a.intoArray(scratch, 0);
+        b.intoArray(scratch, P);
+        epilogue(w, y, y0, 0, mode, gate, pair, scratch, 1);
+        if (pairs == 2) {
+            c.intoArray(scratch, 0);
+            d.intoArray(scratch, P);
+            epilogue(w, y, y0, 0, mode, gate, pair + 1, scratch, 1);
+        }
+    }
+
+    // ---------------------------------------------------------------- epilogue
+
+    /**
+     * Bias, then the gate or the store of the {@code tokens} rows of results a tile left in
+     * {@code scratch} (panel a of token t at {@code 2t * P}, panel b at {@code (2t + 1) * P}). The
+     * tiles go through scratch rather than passing vectors here: a call that C2 does not inline
+     * would box every vector argument, and the tiles are too big for it to inline more.
+     */
+    private static void epilogue(PackedMatrix w, float[] y, int y0, int ys, Mode mode, Gate gate, int pair, float[] scratch, int tokens) {
+        for (int t = 0; t < tokens; t++) {
+            FloatVector a = FloatVector.fromArray(F, scratch, 2 * t * P);
+            FloatVector b = FloatVector.fromArray(F, scratch, (2 * t + 1) * P);
+            if (w.bias != null) {
+                a = a.add(FloatVector.fromArray(F, w.bias, 2 * pair * P));
+                b = b.add(FloatVector.fromArray(F, w.bias, (2 * pair + 1) * P));
+            }
+            int row = y0 + t * ys;
+            if (w.gated) {
+                put(y, mode, row + pair * P, gate.apply(a, b), w.outputs - pair * P);
+            } else {
+                int col = 2 * pair * P;
+                put(y, mode, row + col, a, w.outputs - col);
+                put(y, mode, row + col + P, b, w.outputs - col - P);
+            }
+        }
+    }
+
+    /** Writes (or adds) the first {@code min(P, valid)} lanes of {@code v} at {@code y[at]}. */
+    private static void put(float[] y, Mode mode, int at, FloatVector v, int valid) {
+        if (valid >= P) {
+            if (mode == Mode.ACCUMULATE) {
+                v = v.add(FloatVector.fromArray(F, y, at));
+            }
+            v.intoArray(y, at);
+        } else if (valid > 0) {
+            VectorMask<Float> mask = F.indexInRange(0, valid);
+            if (mode == Mode.ACCUMULATE) {
+                v = v.add(FloatVector.fromArray(F, y, at, mask));
+            }
+            v.intoArray(y, at, mask);
+        }
+    }
+}
