@@ -72,7 +72,7 @@ public final class CpuBackendProvider implements BackendProvider {
         static int preferredBits() {
             int bits = FloatVector.SPECIES_PREFERRED.vectorBitSize();
             // initialises the kernels too: their BF16 path needs a short species of half that width
-            if (VectorKernels.LANES != VectorKernels.S.length()) {
+            if (!org.modernbert.backend.cpu.kernel.Gemm.supportsThisMachine()) {
                 throw new IllegalStateException("no " + bits / 2 + "-bit short vectors for BF16 widening");
             }
             return bits;

@@ -58,6 +58,11 @@ public final class Gemm {
     private Gemm() {
     }
 
+    /** Whether this machine's vector shapes allow the kernels (BF16 widening needs shorts at half the float width). */
+    public static boolean supportsThisMachine() {
+        return S.length() == P && P >= 4;
+    }
+
     /**
      * For tokens {@code t < tokens} and panel pairs {@code [pairFrom, pairTo)}: the outputs of those
      * pairs, {@code y[yOff + t * yStride + o]} for their output indices {@code o}. A gated matrix
