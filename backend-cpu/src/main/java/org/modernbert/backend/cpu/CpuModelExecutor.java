@@ -530,7 +530,8 @@ final class CpuModelExecutor implements ModelExecutor {
     private List<SequenceOutput> outputs(List<SequenceInput> inputs, int[] offsets, List<List<float[]>> hiddenStates,
                                          float[][][] probabilities) {
         int count = inputs.size();
-        float[][] lastLogits = headLast(inputs, offsets);
+        int[] headRow = headLast(inputs, offsets);
+        int outputs = headProjection == null ? 0 : headProjection.outputs();
         List<SequenceOutput> out = new ArrayList<>(count);
         for (int s = 0; s < count; s++) {
             SequenceInput in = inputs.get(s);
@@ -546,16 +547,18 @@ final class CpuModelExecutor implements ModelExecutor {
             int argmax = -1;
             int[] topIds = null;
             float[] topLogits = null;
+            // the last position's logits sit in headOut; only Head.Last copies them out
+            int at = headRow[s] * outputs;
             switch (in.head()) {
                 case Head.None none -> { }
-                case Head.Last last -> logits = lastLogits[s];
+                case Head.Last last -> logits = Arrays.copyOfRange(headOut, at, at + outputs);
                 case Head.All all -> logits = headAll(offsets, s);
-                case Head.Argmax am -> argmax = LogitRanking.argmax(lastLogits[s]);
+                case Head.Argmax am -> argmax = LogitRanking.argmax(headOut, at, outputs);
                 case Head.TopK(int k) -> {
-                    topIds = LogitRanking.topK(lastLogits[s], k);
+                    topIds = LogitRanking.topK(headOut, at, outputs, k);
                     topLogits = new float[k];
                     for (int i = 0; i < k; i++) {
-                        topLogits[i] = lastLogits[s][topIds[i]];
+                        topLogits[i] = headOut[at + topIds[i]];
                     }
                 }
             }
@@ -566,20 +569,22 @@ final class CpuModelExecutor implements ModelExecutor {
 
     /**
      * The head on the last new position of every sequence whose head mode reads it (last, argmax,
-     * top-k): one matmul over those sequences; null entries for the others.
+     * top-k): one matmul over those sequences into {@code headOut}; returns each sequence's row there
+     * (-1 for the others).
      */
-    private float[][] headLast(List<SequenceInput> inputs, int[] offsets) {
+    private int[] headLast(List<SequenceInput> inputs, int[] offsets) {
         int count = inputs.size();
-        float[][] out = new float[count][];
+        int[] row = new int[count];
         int rows = 0;
         for (int s = 0; s < count; s++) {
+            row[s] = -1;
             if (readsLastPosition(inputs.get(s).head())) {
                 System.arraycopy(x, (offsets[s + 1] - 1) * hidden, h, rows * hidden, hidden);
-                rows++;
+                row[s] = rows++;
             }
         }
         if (rows == 0) {
-            return out;
+            return row;
         }
         headTransform(h, rows);
         int outputs = headProjection.outputs();
@@ -587,14 +592,7 @@ final class CpuModelExecutor implements ModelExecutor {
             headOut = new float[rows * outputs];
         }
         matmul1(headHidden, hidden, rows, false, headProjection, headOut, outputs);
-        int r = 0;
-        for (int s = 0; s < count; s++) {
-            if (readsLastPosition(inputs.get(s).head())) {
-                out[s] = Arrays.copyOfRange(headOut, r * outputs, (r + 1) * outputs);
-                r++;
-            }
-        }
-        return out;
+        return row;
     }
 
     private static boolean readsLastPosition(Head head) {

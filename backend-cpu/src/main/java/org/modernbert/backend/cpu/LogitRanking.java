@@ -7,9 +7,14 @@ final class LogitRanking {
 
     /** The index of the largest value; the lowest such index on ties. */
     static int argmax(float[] logits) {
+        return argmax(logits, 0, logits.length);
+    }
+
+    /** {@link #argmax(float[])} of {@code logits[off, off + n)}, as an index into that range. */
+    static int argmax(float[] logits, int off, int n) {
         int best = 0;
-        for (int i = 1; i < logits.length; i++) {
-            if (logits[i] > logits[best]) {
+        for (int i = 1; i < n; i++) {
+            if (logits[off + i] > logits[off + best]) {
                 best = i;
             }
         }
@@ -21,16 +26,21 @@ final class LogitRanking {
      * one pass keeping a sorted list of k (k is small next to a vocabulary).
      */
     static int[] topK(float[] logits, int k) {
+        return topK(logits, 0, logits.length, k);
+    }
+
+    /** {@link #topK(float[], int)} of {@code logits[off, off + n)}, as indices into that range. */
+    static int[] topK(float[] logits, int off, int n, int k) {
         int[] ids = new int[k];
         int size = 0;
-        for (int i = 0; i < logits.length; i++) {
-            float v = logits[i];
-            if (size == k && !(v > logits[ids[k - 1]])) {
+        for (int i = 0; i < n; i++) {
+            float v = logits[off + i];
+            if (size == k && !(v > logits[off + ids[k - 1]])) {
                 continue;
             }
             int pos = size < k ? size++ : k - 1;
             // move smaller entries down; equal values stay ahead (lower index first)
-            while (pos > 0 && v > logits[ids[pos - 1]]) {
+            while (pos > 0 && v > logits[off + ids[pos - 1]]) {
                 ids[pos] = ids[pos - 1];
                 pos--;
             }

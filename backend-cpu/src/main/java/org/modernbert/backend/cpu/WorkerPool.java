@@ -17,7 +17,13 @@ final class WorkerPool implements AutoCloseable {
         void run(int start, int end, int worker);
     }
 
-    private static final int SPINS = 256;
+    /**
+     * How long an idle worker spins before parking. A parked thread takes tens of microseconds to
+     * wake (more on a busy machine), and a decode step of a 150M model dispatches ~100 regions a few
+     * hundred microseconds apart: spinning across those gaps turns each wake-up into a cache-line
+     * read. Between steps (sampling, other requests) a worker parks after this long.
+     */
+    private static final long SPIN_NANOS = 200_000;
 
     private final int parallelism;
     private final Thread[] workers;
@@ -89,9 +95,9 @@ final class WorkerPool implements AutoCloseable {
         } catch (Throwable t) {
             own = t;
         }
-        int spins = 0;
+        long spinUntil = System.nanoTime() + SPIN_NANOS;
         while (pending.get() != 0) {
-            if (spins++ < SPINS) {
+            if (System.nanoTime() < spinUntil) {
                 Thread.onSpinWait();
             } else {
                 LockSupport.park(this);
@@ -122,9 +128,9 @@ final class WorkerPool implements AutoCloseable {
     private void workerLoop(int index) {
         long seen = 0;
         while (true) {
-            int spins = 0;
+            long spinUntil = System.nanoTime() + SPIN_NANOS;
             while (generation == seen && !closed) {
-                if (spins++ < SPINS) {
+                if (System.nanoTime() < spinUntil) {
                     Thread.onSpinWait();
                 } else {
                     LockSupport.park(this);
