@@ -75,20 +75,43 @@ public final class Gemm {
         if (w.gated && (gate == null || mode != Mode.STORE)) {
             throw new IllegalArgumentException("a gated matrix needs a gate and Mode.STORE");
         }
+        // each tile has a Q8_0 and an F32/BF16 method: one method holding both is too big for C2, which
+        // then stops inlining the vector helpers and boxes every vector
+        boolean q8 = w.format == PackedMatrix.Format.Q8_0;
         int tiled = tokens - tokens % 4;
         for (int pair = pairFrom; pair < pairTo; pair++) {
             int t = 0;
             for (; t + 8 <= tokens; t += 8) {
-                tile8(w, pair, x, xOff + t * xStride, xStride, y, yOff + t * yStride, yStride, mode, gate, scratch);
+                int x0 = xOff + t * xStride;
+                int y0 = yOff + t * yStride;
+                if (q8) {
+                    tile8Q8(w, pair, x, x0, xStride, y, y0, yStride, mode, gate, scratch);
+                } else {
+                    tile8F(w, pair, x, x0, xStride, y, y0, yStride, mode, gate, scratch);
+                }
             }
             if (t < tiled) {
-                tile4(w, pair, x, xOff + t * xStride, xStride, y, yOff + t * yStride, yStride, mode, gate, scratch);
+                int x0 = xOff + t * xStride;
+                int y0 = yOff + t * yStride;
+                if (q8) {
+                    tile4Q8(w, pair, x, x0, xStride, y, y0, yStride, mode, gate, scratch);
+                } else {
+                    tile4F(w, pair, x, x0, xStride, y, y0, yStride, mode, gate, scratch);
+                }
             }
         }
-        for (int pair = pairFrom; pair < pairTo && tiled < tokens; pair += 2) {
+        // single tokens: F32/BF16 over two pairs at a time (four accumulators hide the FMA latency);
+        // Q8_0 over one pair, whose dequantisation gives the FMAs enough independent work (and four
+        // pairs' worth of it exceeds what C2 inlines into one method)
+        int pairStep = q8 ? 1 : 2;
+        for (int pair = pairFrom; pair < pairTo && tiled < tokens; pair += pairStep) {
             int pairs = Math.min(2, pairTo - pair);
             for (int t = tiled; t < tokens; t++) {
-                tile1(w, pair, pairs, x, xOff + t * xStride, y, yOff + t * yStride, mode, gate, scratch);
+                if (q8) {
+                    tile1Q8(w, pair, x, xOff + t * xStride, y, yOff + t * yStride, mode, gate, scratch);
+                } else {
+                    tile1F(w, pair, pairs, x, xOff + t * xStride, y, yOff + t * yStride, mode, gate, scratch);
+                }
             }
         }
     }
@@ -127,7 +150,7 @@ public final class Gemm {
 
     // ---------------------------------------------------------------- tiles
 
-    private static void tile8(PackedMatrix w, int pair, float[] x, int x0, int xs, float[] y, int y0, int ys, Mode mode, Gate gate, float[] scratch) {
+    private static void tile8Q8(PackedMatrix w, int pair, float[] x, int x0, int xs, float[] y, int y0, int ys, Mode mode, Gate gate, float[] scratch) {
         MemorySegment m = w.data;
         long pa = 2L * pair * w.panelBytes;
         long pb = pa + w.panelBytes;
@@ -135,38 +158,13 @@ public final class Gemm {
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
         FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0, b4 = a0, b5 = a0, b6 = a0, b7 = a0;
         int in = w.in;
-        if (w.format == PackedMatrix.Format.Q8_0) {
-            for (int k0 = 0; k0 < in; k0 += Q8, pa += Q8_BYTES, pb += Q8_BYTES) {
-                FloatVector da = scales(m, pa);
-                FloatVector db = scales(m, pb);
-                for (int c = 0; c < Q8; c++) {
-                    int k = k0 + c;
-                    FloatVector wa = q8(m, pa + 2L * P, c, da);
-                    FloatVector wb = q8(m, pb + 2L * P, c, db);
-                    FloatVector v = FloatVector.broadcast(F, x[x0 + k]);
-                    a0 = v.fma(wa, a0); b0 = v.fma(wb, b0);
-                    v = FloatVector.broadcast(F, x[x1 + k]);
-                    a1 = v.fma(wa, a1); b1 = v.fma(wb, b1);
-                    v = FloatVector.broadcast(F, x[x2 + k]);
-                    a2 = v.fma(wa, a2); b2 = v.fma(wb, b2);
-                    v = FloatVector.broadcast(F, x[x3 + k]);
-                    a3 = v.fma(wa, a3); b3 = v.fma(wb, b3);
-                    v = FloatVector.broadcast(F, x[x4 + k]);
-                    a4 = v.fma(wa, a4); b4 = v.fma(wb, b4);
-                    v = FloatVector.broadcast(F, x[x5 + k]);
-                    a5 = v.fma(wa, a5); b5 = v.fma(wb, b5);
-                    v = FloatVector.broadcast(F, x[x6 + k]);
-                    a6 = v.fma(wa, a6); b6 = v.fma(wb, b6);
-                    v = FloatVector.broadcast(F, x[x7 + k]);
-                    a7 = v.fma(wa, a7); b7 = v.fma(wb, b7);
-                }
-            }
-        } else {
-            boolean bf16 = w.format == PackedMatrix.Format.BF16;
-            long step = (long) P * w.format.valueBytes;
-            for (int k = 0; k < in; k++, pa += step, pb += step) {
-                FloatVector wa = load(m, bf16, pa);
-                FloatVector wb = load(m, bf16, pb);
+        for (int k0 = 0; k0 < in; k0 += Q8, pa += Q8_BYTES, pb += Q8_BYTES) {
+            FloatVector da = scales(m, pa);
+            FloatVector db = scales(m, pb);
+            for (int c = 0; c < Q8; c++) {
+                int k = k0 + c;
+                FloatVector wa = q8(m, pa + 2L * P, c, da);
+                FloatVector wb = q8(m, pb + 2L * P, c, db);
                 FloatVector v = FloatVector.broadcast(F, x[x0 + k]);
                 a0 = v.fma(wa, a0); b0 = v.fma(wb, b0);
                 v = FloatVector.broadcast(F, x[x1 + k]);
@@ -204,7 +202,56 @@ public final class Gemm {
         epilogue(w, y, y0, ys, mode, gate, pair, scratch, 8);
     }
 
-    private static void tile4(PackedMatrix w, int pair, float[] x, int x0, int xs, float[] y, int y0, int ys, Mode mode, Gate gate, float[] scratch) {
+    private static void tile8F(PackedMatrix w, int pair, float[] x, int x0, int xs, float[] y, int y0, int ys, Mode mode, Gate gate, float[] scratch) {
+        MemorySegment m = w.data;
+        long pa = 2L * pair * w.panelBytes;
+        long pb = pa + w.panelBytes;
+        int x1 = x0 + xs, x2 = x1 + xs, x3 = x2 + xs, x4 = x3 + xs, x5 = x4 + xs, x6 = x5 + xs, x7 = x6 + xs;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+        FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0, b4 = a0, b5 = a0, b6 = a0, b7 = a0;
+        int in = w.in;
+        boolean bf16 = w.format == PackedMatrix.Format.BF16;
+        long step = (long) P * w.format.valueBytes;
+        for (int k = 0; k < in; k++, pa += step, pb += step) {
+            FloatVector wa = load(m, bf16, pa);
+            FloatVector wb = load(m, bf16, pb);
+            FloatVector v = FloatVector.broadcast(F, x[x0 + k]);
+            a0 = v.fma(wa, a0); b0 = v.fma(wb, b0);
+            v = FloatVector.broadcast(F, x[x1 + k]);
+            a1 = v.fma(wa, a1); b1 = v.fma(wb, b1);
+            v = FloatVector.broadcast(F, x[x2 + k]);
+            a2 = v.fma(wa, a2); b2 = v.fma(wb, b2);
+            v = FloatVector.broadcast(F, x[x3 + k]);
+            a3 = v.fma(wa, a3); b3 = v.fma(wb, b3);
+            v = FloatVector.broadcast(F, x[x4 + k]);
+            a4 = v.fma(wa, a4); b4 = v.fma(wb, b4);
+            v = FloatVector.broadcast(F, x[x5 + k]);
+            a5 = v.fma(wa, a5); b5 = v.fma(wb, b5);
+            v = FloatVector.broadcast(F, x[x6 + k]);
+            a6 = v.fma(wa, a6); b6 = v.fma(wb, b6);
+            v = FloatVector.broadcast(F, x[x7 + k]);
+            a7 = v.fma(wa, a7); b7 = v.fma(wb, b7);
+        }
+        a0.intoArray(scratch, 0 * P);
+        b0.intoArray(scratch, 1 * P);
+        a1.intoArray(scratch, 2 * P);
+        b1.intoArray(scratch, 3 * P);
+        a2.intoArray(scratch, 4 * P);
+        b2.intoArray(scratch, 5 * P);
+        a3.intoArray(scratch, 6 * P);
+        b3.intoArray(scratch, 7 * P);
+        a4.intoArray(scratch, 8 * P);
+        b4.intoArray(scratch, 9 * P);
+        a5.intoArray(scratch, 10 * P);
+        b5.intoArray(scratch, 11 * P);
+        a6.intoArray(scratch, 12 * P);
+        b6.intoArray(scratch, 13 * P);
+        a7.intoArray(scratch, 14 * P);
+        b7.intoArray(scratch, 15 * P);
+        epilogue(w, y, y0, ys, mode, gate, pair, scratch, 8);
+    }
+
+    private static void tile4Q8(PackedMatrix w, int pair, float[] x, int x0, int xs, float[] y, int y0, int ys, Mode mode, Gate gate, float[] scratch) {
         MemorySegment m = w.data;
         long pa = 2L * pair * w.panelBytes;
         long pb = pa + w.panelBytes;
@@ -212,30 +259,13 @@ public final class Gemm {
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0;
         int in = w.in;
-        if (w.format == PackedMatrix.Format.Q8_0) {
-            for (int k0 = 0; k0 < in; k0 += Q8, pa += Q8_BYTES, pb += Q8_BYTES) {
-                FloatVector da = scales(m, pa);
-                FloatVector db = scales(m, pb);
-                for (int c = 0; c < Q8; c++) {
-                    int k = k0 + c;
-                    FloatVector wa = q8(m, pa + 2L * P, c, da);
-                    FloatVector wb = q8(m, pb + 2L * P, c, db);
-                    FloatVector v = FloatVector.broadcast(F, x[x0 + k]);
-                    a0 = v.fma(wa, a0); b0 = v.fma(wb, b0);
-                    v = FloatVector.broadcast(F, x[x1 + k]);
-                    a1 = v.fma(wa, a1); b1 = v.fma(wb, b1);
-                    v = FloatVector.broadcast(F, x[x2 + k]);
-                    a2 = v.fma(wa, a2); b2 = v.fma(wb, b2);
-                    v = FloatVector.broadcast(F, x[x3 + k]);
-                    a3 = v.fma(wa, a3); b3 = v.fma(wb, b3);
-                }
-            }
-        } else {
-            boolean bf16 = w.format == PackedMatrix.Format.BF16;
-            long step = (long) P * w.format.valueBytes;
-            for (int k = 0; k < in; k++, pa += step, pb += step) {
-                FloatVector wa = load(m, bf16, pa);
-                FloatVector wb = load(m, bf16, pb);
+        for (int k0 = 0; k0 < in; k0 += Q8, pa += Q8_BYTES, pb += Q8_BYTES) {
+            FloatVector da = scales(m, pa);
+            FloatVector db = scales(m, pb);
+            for (int c = 0; c < Q8; c++) {
+                int k = k0 + c;
+                FloatVector wa = q8(m, pa + 2L * P, c, da);
+                FloatVector wb = q8(m, pb + 2L * P, c, db);
                 FloatVector v = FloatVector.broadcast(F, x[x0 + k]);
                 a0 = v.fma(wa, a0); b0 = v.fma(wb, b0);
                 v = FloatVector.broadcast(F, x[x1 + k]);
@@ -257,11 +287,67 @@ public final class Gemm {
         epilogue(w, y, y0, ys, mode, gate, pair, scratch, 4);
     }
 
+    private static void tile4F(PackedMatrix w, int pair, float[] x, int x0, int xs, float[] y, int y0, int ys, Mode mode, Gate gate, float[] scratch) {
+        MemorySegment m = w.data;
+        long pa = 2L * pair * w.panelBytes;
+        long pb = pa + w.panelBytes;
+        int x1 = x0 + xs, x2 = x1 + xs, x3 = x2 + xs;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        int in = w.in;
+        boolean bf16 = w.format == PackedMatrix.Format.BF16;
+        long step = (long) P * w.format.valueBytes;
+        for (int k = 0; k < in; k++, pa += step, pb += step) {
+            FloatVector wa = load(m, bf16, pa);
+            FloatVector wb = load(m, bf16, pb);
+            FloatVector v = FloatVector.broadcast(F, x[x0 + k]);
+            a0 = v.fma(wa, a0); b0 = v.fma(wb, b0);
+            v = FloatVector.broadcast(F, x[x1 + k]);
+            a1 = v.fma(wa, a1); b1 = v.fma(wb, b1);
+            v = FloatVector.broadcast(F, x[x2 + k]);
+            a2 = v.fma(wa, a2); b2 = v.fma(wb, b2);
+            v = FloatVector.broadcast(F, x[x3 + k]);
+            a3 = v.fma(wa, a3); b3 = v.fma(wb, b3);
+        }
+        a0.intoArray(scratch, 0 * P);
+        b0.intoArray(scratch, 1 * P);
+        a1.intoArray(scratch, 2 * P);
+        b1.intoArray(scratch, 3 * P);
+        a2.intoArray(scratch, 4 * P);
+        b2.intoArray(scratch, 5 * P);
+        a3.intoArray(scratch, 6 * P);
+        b3.intoArray(scratch, 7 * P);
+        epilogue(w, y, y0, ys, mode, gate, pair, scratch, 4);
+    }
+
     /**
      * One token over two consecutive pairs (four panels, four independent accumulators: a single
      * token's FMAs would otherwise wait on each other's latency). {@code pairs} is 1 for the last, odd pair.
      */
-    private static void tile1(PackedMatrix w, int pair, int pairs, float[] x, int x0, float[] y, int y0, Mode mode, Gate gate,
+    private static void tile1Q8(PackedMatrix w, int pair, float[] x, int x0, float[] y, int y0, Mode mode, Gate gate,
+                                float[] scratch) {
+        MemorySegment m = w.data;
+        long pa = 2L * pair * w.panelBytes;
+        long pb = pa + w.panelBytes;
+        FloatVector a = FloatVector.zero(F), b = a;
+        int in = w.in;
+        for (int k0 = 0; k0 < in; k0 += Q8, pa += Q8_BYTES, pb += Q8_BYTES) {
+            FloatVector da = scales(m, pa);
+            FloatVector db = scales(m, pb);
+            for (int c = 0; c < Q8; c++) {
+                FloatVector wa = q8(m, pa + 2L * P, c, da);
+                FloatVector wb = q8(m, pb + 2L * P, c, db);
+                FloatVector v = FloatVector.broadcast(F, x[x0 + k0 + c]);
+                a = v.fma(wa, a);
+                b = v.fma(wb, b);
+            }
+        }
+        a.intoArray(scratch, 0);
+        b.intoArray(scratch, P);
+        epilogue(w, y, y0, 0, mode, gate, pair, scratch, 1);
+    }
+
+    private static void tile1F(PackedMatrix w, int pair, int pairs, float[] x, int x0, float[] y, int y0, Mode mode, Gate gate,
                               float[] scratch) {
         MemorySegment m = w.data;
         long pa = 2L * pair * w.panelBytes;
@@ -271,28 +357,14 @@ public final class Gemm {
         long pd = pairs == 2 ? pc + w.panelBytes : pb;
         FloatVector a = FloatVector.zero(F), b = a, c = a, d = a;
         int in = w.in;
-        if (w.format == PackedMatrix.Format.Q8_0) {
-            long q = 2L * P;
-            for (int k0 = 0; k0 < in; k0 += Q8, pa += Q8_BYTES, pb += Q8_BYTES, pc += Q8_BYTES, pd += Q8_BYTES) {
-                FloatVector da = scales(m, pa), db = scales(m, pb), dc = scales(m, pc), dd = scales(m, pd);
-                for (int i = 0; i < Q8; i++) {
-                    FloatVector v = FloatVector.broadcast(F, x[x0 + k0 + i]);
-                    a = v.fma(q8(m, pa + q, i, da), a);
-                    b = v.fma(q8(m, pb + q, i, db), b);
-                    c = v.fma(q8(m, pc + q, i, dc), c);
-                    d = v.fma(q8(m, pd + q, i, dd), d);
-                }
-            }
-        } else {
-            boolean bf16 = w.format == PackedMatrix.Format.BF16;
-            long step = (long) P * w.format.valueBytes;
-            for (int k = 0; k < in; k++, pa += step, pb += step, pc += step, pd += step) {
-                FloatVector v = FloatVector.broadcast(F, x[x0 + k]);
-                a = v.fma(load(m, bf16, pa), a);
-                b = v.fma(load(m, bf16, pb), b);
-                c = v.fma(load(m, bf16, pc), c);
-                d = v.fma(load(m, bf16, pd), d);
-            }
+        boolean bf16 = w.format == PackedMatrix.Format.BF16;
+        long step = (long) P * w.format.valueBytes;
+        for (int k = 0; k < in; k++, pa += step, pb += step, pc += step, pd += step) {
+            FloatVector v = FloatVector.broadcast(F, x[x0 + k]);
+            a = v.fma(load(m, bf16, pa), a);
+            b = v.fma(load(m, bf16, pb), b);
+            c = v.fma(load(m, bf16, pc), c);
+            d = v.fma(load(m, bf16, pd), d);
         }
         a.intoArray(scratch, 0);
         b.intoArray(scratch, P);
