@@ -118,11 +118,26 @@ public record BenchReport(
     }
 
     private static void line(StringBuilder b, String name, Spread s, String unit) {
-        b.append(String.format(Locale.ROOT, "%-24s %12.1f %-8s (%.1f - %.1f)%n", name, s.median(), unit, s.min(), s.max()));
+        b.append(String.format(Locale.ROOT, "%-24s %12s %-8s (%s - %s)%n", name, number(s.median()), unit, number(s.min()),
+                number(s.max())));
     }
 
     private static void fig(StringBuilder b, String name, double value, String unit) {
-        String v = Math.abs(value) < 10 ? String.format(Locale.ROOT, "%.3f", value) : String.format(Locale.ROOT, "%.1f", value);
-        b.append(String.format(Locale.ROOT, "%-24s %12s %s", name, v, unit).stripTrailing()).append(System.lineSeparator());
+        b.append(String.format(Locale.ROOT, "%-24s %12s %s", name, number(value), unit).stripTrailing()).append(System.lineSeparator());
+    }
+
+    /** Three or more significant digits, whatever the magnitude. */
+    static String number(double v) {
+        double a = Math.abs(v);
+        if (a >= 100) {
+            return String.format(Locale.ROOT, "%.0f", v);
+        }
+        if (a >= 1) {
+            return String.format(Locale.ROOT, "%.2f", v);
+        }
+        if (a >= 0.001 || a == 0) {
+            return String.format(Locale.ROOT, "%.4f", v);
+        }
+        return String.format(Locale.ROOT, "%.2e", v);
     }
 }
