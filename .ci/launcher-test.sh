@@ -84,4 +84,27 @@ set -e
 [ "$msg" = "modernbert-spark: error: model folder $out/none does not exist or is not a directory" ] || fail "modernbert-spark bad model: $msg"
 echo "ok: ./modernbert-spark refuses a missing model in one line"
 
-echo "launcher: 7 passed, 0 failed"
+# 8. ./modernbert bench on a tiny random checkpoint: one JSON object with every figure
+cat >"$out/tiny-config.json" <<'JSON'
+{"architectures": ["ModernBertDecoderForCausalLM"], "model_type": "modernbert-decoder",
+ "vocab_size": 512, "hidden_size": 64, "intermediate_size": 96, "num_hidden_layers": 2,
+ "num_attention_heads": 2, "local_attention": 32, "max_position_embeddings": 128,
+ "pad_token_id": 3, "bos_token_id": 1, "eos_token_id": 2, "cls_token_id": 1, "sep_token_id": 2}
+JSON
+./modernbert init-random --config "$out/tiny-config.json" --dtype bf16 --output "$out/tiny" >"$out/init.log" 2>&1 ||
+  fail "modernbert init-random: $(cat "$out/init.log")"
+./modernbert bench --model "$out/tiny" --prompt-tokens 64 --new-tokens 8 --batch 2 --repetitions 1 --warmup 0 --json \
+  >"$out/bench.json" 2>"$out/bench.log" || fail "modernbert bench: $(cat "$out/bench.log")"
+python3 - "$out/bench.json" <<'PY' || fail "modernbert bench printed: $(cat "$out/bench.json")"
+import json, sys
+o = json.load(open(sys.argv[1]))
+for k in ("prefill_tok_s", "ttft_ms", "decode_tok_s", "decode_batch_tok_s"):
+    assert o[k]["median"] > 0, k
+for k in ("prefill_gflop_s", "batch_speedup", "weight_bytes_per_token", "bandwidth_gb_s", "decode_roofline_tok_s",
+          "decode_roofline_fraction", "fma_peak_gflop_s", "prefill_fma_fraction", "peak_heap_bytes", "flop_count_rule"):
+    assert k in o, k
+assert o["prompt_tokens"] == 64 and o["decode_batch"] == 2 and o["weight_format"] == "bf16", o
+PY
+echo "ok: ./modernbert bench prints one JSON object with every figure"
+
+echo "launcher: 8 passed, 0 failed"

@@ -8,6 +8,8 @@ module org.modernbert.examples {
     requires org.apache.logging.log4j;
     requires org.apache.logging.log4j.core;
     requires java.net.http;
+    requires java.management;
+    requires jdk.incubator.vector;
 
     exports org.modernbert.examples.samples;
     opens org.modernbert.examples.cli to info.picocli;

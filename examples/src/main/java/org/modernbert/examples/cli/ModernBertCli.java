@@ -16,7 +16,7 @@ import java.io.UncheckedIOException;
 @Command(name = "modernbert", mixinStandardHelpOptions = true, version = "modernbert-java 0.1.0",
         description = "Run ModernBERT decoder checkpoints (Hugging Face layout) on a pluggable backend.",
         subcommands = {BackendsCommand.class, ForwardCommand.class, TokenizeCommand.class, GenerateCommand.class,
-                ClassifyCommand.class, ServeCommand.class, BenchServeCommand.class, ConformanceCommand.class,
+                ClassifyCommand.class, ServeCommand.class, BenchCommand.class, BenchServeCommand.class, ConformanceCommand.class,
                 InitRandomCommand.class})
 public final class ModernBertCli {
     /** The exit status when standard output was closed by its reader: 128 + SIGPIPE, as the shell reports it. */

@@ -151,7 +151,7 @@ class CliMessagesTest {
     void readmeSynopsisListsEveryFlag() throws IOException {
         String readme = Files.readString(Path.of("../README.md"));
         for (Object command : List.of(new GenerateCommand(), new ClassifyCommand(), new InitRandomCommand(), new ServeCommand(),
-                new BenchServeCommand())) {
+                new BenchCommand(), new BenchServeCommand())) {
             CommandLine cli = new CommandLine(command);
             String name = cli.getCommandName();
             int start = readme.indexOf("./modernbert " + name + " ", readme.indexOf("## Command line"));
