@@ -12,7 +12,7 @@ import static org.modernbert.backend.cpu.kernel.Lanes.LANES;
  * The gated MLP input ({@code out = act(gate) * up}, GeGLU for GELU) and the in-place activation of
  * the head, over row ranges so callers can split rows across threads.
  * <p>
- * GELU (the exact erf form) runs in float vectors ({@link #gelu(FloatVector)}); the other
+ * GELU (the exact erf form) runs in float vectors (see {@code geluRow}); the other
  * {@link Activation}s go through the scalar double {@link Activation#apply}, exactly as before.
  * Tails shorter than a vector use masked loads and stores, so every element of a row takes the
  * same operations wherever it sits.
@@ -31,17 +31,7 @@ public final class GatedActivation {
             int uo = uOff + t * 2 * half;
             int oo = outOff + t * half;
             if (act == Activation.GELU) {
-                int upper = F.loopBound(half);
-                int j = 0;
-                for (; j < upper; j += LANES) {
-                    FloatVector g = gelu(FloatVector.fromArray(F, u, uo + j));
-                    g.mul(FloatVector.fromArray(F, u, uo + half + j)).intoArray(out, oo + j);
-                }
-                if (j < half) {
-                    VectorMask<Float> m = F.indexInRange(j, half);
-                    FloatVector g = gelu(FloatVector.fromArray(F, u, uo + j, m));
-                    g.mul(FloatVector.fromArray(F, u, uo + half + j, m)).intoArray(out, oo + j, m);
-                }
+                geluRow(u, uo, u, uo + half, out, oo, half);
             } else {
                 for (int j = 0; j < half; j++) {
                     out[oo + j] = (float) (act.apply(u[uo + j]) * u[uo + half + j]);
@@ -62,16 +52,7 @@ public final class GatedActivation {
             return;
         }
         for (int r = from; r < to; r++) {
-            int ro = off + r * n;
-            int upper = F.loopBound(n);
-            int j = 0;
-            for (; j < upper; j += LANES) {
-                gelu(FloatVector.fromArray(F, x, ro + j)).intoArray(x, ro + j);
-            }
-            if (j < n) {
-                VectorMask<Float> m = F.indexInRange(j, n);
-                gelu(FloatVector.fromArray(F, x, ro + j, m)).intoArray(x, ro + j, m);
-            }
+            geluRow(x, off + r * n, null, 0, x, off + r * n, n);
         }
     }
 
@@ -97,7 +78,8 @@ public final class GatedActivation {
             B9 = 5.3924650480390655e-08f, B10 = -1.525409844148088e-08f;
 
     /**
-     * Exact GELU, {@code 0.5 x (1 + erf(x / sqrt 2))}, per lane. {@code 1 + erf(z)} is formed
+     * Exact GELU, {@code 0.5 x (1 + erf(x / sqrt 2))}, of {@code x[xo .. xo + n)}, times
+     * {@code gate[go ..]} when gate is not null, into {@code out[oo ..]} (may be x itself). {@code 1 + erf(z)} is formed
      * directly: {@code 1 + z A(s)} near 0, and for {@code |z| >= 2} either {@code 2 - erfc(z)} or,
      * for negative z, {@code erfc(|z|)} itself, so the negative tail keeps its relative accuracy
      * instead of being the difference of two numbers near 1. Each fit is evaluated only when some
@@ -109,57 +91,66 @@ public final class GatedActivation {
      * relative error reaches 2.7e-5 just above x = -2.83 (|GELU| ~ 7e-3, absolute 1.9e-7), where
      * {@code 1 + z A(s)} is a float difference of numbers near 1; below, the erfc form keeps ~1e-6.
      */
-    public static FloatVector gelu(FloatVector x) {
-        FloatVector z = x.mul(INV_SQRT2);
-        FloatVector az = z.abs();
-        VectorMask<Float> negative = z.compare(VectorOperators.LT, 0f);
-        VectorMask<Float> small = az.compare(VectorOperators.LT, 2f);
-        VectorMask<Float> mid = az.compare(VectorOperators.LT, 6f).andNot(small);
-        // saturated lanes (and NaN, which compares false everywhere): 1 + erf is 2, or 0 when negative
-        FloatVector onePlusErf = FloatVector.broadcast(F, 2f).blend(FloatVector.zero(F), negative);
-        if (small.anyTrue()) {
-            FloatVector s = z.fma(z, FloatVector.broadcast(F, -2f)).mul(0.5f);
-            FloatVector p = FloatVector.broadcast(F, A13);
-            p = fmaConst(p, s, A12);
-            p = fmaConst(p, s, A11);
-            p = fmaConst(p, s, A10);
-            p = fmaConst(p, s, A9);
-            p = fmaConst(p, s, A8);
-            p = fmaConst(p, s, A7);
-            p = fmaConst(p, s, A6);
-            p = fmaConst(p, s, A5);
-            p = fmaConst(p, s, A4);
-            p = fmaConst(p, s, A3);
-            p = fmaConst(p, s, A2);
-            p = fmaConst(p, s, A1);
-            p = fmaConst(p, s, A0);
-            onePlusErf = onePlusErf.blend(z.fma(p, FloatVector.broadcast(F, 1f)), small);
+    private static void geluRow(float[] x, int xo, float[] gate, int go, float[] out, int oo, int n) {
+        // Everything in this one method, no helpers taking or returning vectors: C2 declines to
+        // inline a callee whose (C1) code is already big, and a vector crossing a call that is not
+        // inlined is boxed; that made GeGLU 10x slower than the scalar loop. One call site per
+        // operation too (the last, partial vector goes through the same loop with a mask).
+        for (int j = 0; j < n; j += LANES) {
+            VectorMask<Float> in = F.indexInRange(j, n);
+            FloatVector v = FloatVector.fromArray(F, x, xo + j, in);
+            FloatVector z = v.mul(INV_SQRT2);
+            FloatVector az = z.abs();
+            VectorMask<Float> negative = z.compare(VectorOperators.LT, 0f);
+            VectorMask<Float> small = az.compare(VectorOperators.LT, 2f);
+            VectorMask<Float> mid = az.compare(VectorOperators.LT, 6f).andNot(small);
+            // saturated lanes (and NaN, which compares false everywhere): 1 + erf is 2, or 0 when negative
+            FloatVector onePlusErf = FloatVector.broadcast(F, 2f).blend(FloatVector.zero(F), negative);
+            if (small.anyTrue()) {
+                // 1 + z A(s)
+                FloatVector s = z.fma(z, FloatVector.broadcast(F, -2f)).mul(0.5f);
+                FloatVector p = FloatVector.broadcast(F, A13);
+                p = p.fma(s, FloatVector.broadcast(F, A12));
+                p = p.fma(s, FloatVector.broadcast(F, A11));
+                p = p.fma(s, FloatVector.broadcast(F, A10));
+                p = p.fma(s, FloatVector.broadcast(F, A9));
+                p = p.fma(s, FloatVector.broadcast(F, A8));
+                p = p.fma(s, FloatVector.broadcast(F, A7));
+                p = p.fma(s, FloatVector.broadcast(F, A6));
+                p = p.fma(s, FloatVector.broadcast(F, A5));
+                p = p.fma(s, FloatVector.broadcast(F, A4));
+                p = p.fma(s, FloatVector.broadcast(F, A3));
+                p = p.fma(s, FloatVector.broadcast(F, A2));
+                p = p.fma(s, FloatVector.broadcast(F, A1));
+                p = p.fma(s, FloatVector.broadcast(F, A0));
+                onePlusErf = onePlusErf.blend(z.fma(p, FloatVector.broadcast(F, 1f)), small);
+            }
+            if (mid.anyTrue()) {
+                // 2 - erfc(z), or erfc(|z|) itself for negative z
+                FloatVector inv = FloatVector.broadcast(F, 1f).div(az);
+                FloatVector r = inv.fma(FloatVector.broadcast(F, 6f), FloatVector.broadcast(F, -2f));
+                FloatVector p = FloatVector.broadcast(F, B10);
+                p = p.fma(r, FloatVector.broadcast(F, B9));
+                p = p.fma(r, FloatVector.broadcast(F, B8));
+                p = p.fma(r, FloatVector.broadcast(F, B7));
+                p = p.fma(r, FloatVector.broadcast(F, B6));
+                p = p.fma(r, FloatVector.broadcast(F, B5));
+                p = p.fma(r, FloatVector.broadcast(F, B4));
+                p = p.fma(r, FloatVector.broadcast(F, B3));
+                p = p.fma(r, FloatVector.broadcast(F, B2));
+                p = p.fma(r, FloatVector.broadcast(F, B1));
+                p = p.fma(r, FloatVector.broadcast(F, B0));
+                FloatVector erfc = z.mul(z).neg().lanewise(VectorOperators.EXP).mul(inv).mul(p);
+                onePlusErf = onePlusErf.blend(FloatVector.broadcast(F, 2f).sub(erfc).blend(erfc, negative), mid);
+            }
+            // 0.5 x first: x * 2 would overflow near Float.MAX_VALUE
+            FloatVector g = v.mul(0.5f).mul(onePlusErf);
+            // -inf * 0 is NaN; the limit (and what every finite x < -8.5 gives) is -0
+            g = g.blend(FloatVector.broadcast(F, -0f), v.compare(VectorOperators.EQ, Float.NEGATIVE_INFINITY));
+            if (gate != null) {
+                g = g.mul(FloatVector.fromArray(F, gate, go + j, in));
+            }
+            g.intoArray(out, oo + j, in);
         }
-        if (mid.anyTrue()) {
-            FloatVector inv = FloatVector.broadcast(F, 1f).div(az);
-            FloatVector r = inv.fma(FloatVector.broadcast(F, 6f), FloatVector.broadcast(F, -2f));
-            FloatVector p = FloatVector.broadcast(F, B10);
-            p = fmaConst(p, r, B9);
-            p = fmaConst(p, r, B8);
-            p = fmaConst(p, r, B7);
-            p = fmaConst(p, r, B6);
-            p = fmaConst(p, r, B5);
-            p = fmaConst(p, r, B4);
-            p = fmaConst(p, r, B3);
-            p = fmaConst(p, r, B2);
-            p = fmaConst(p, r, B1);
-            p = fmaConst(p, r, B0);
-            FloatVector erfc = z.mul(z).neg().lanewise(VectorOperators.EXP).mul(inv).mul(p);
-            FloatVector tail = FloatVector.broadcast(F, 2f).sub(erfc).blend(erfc, negative);
-            onePlusErf = onePlusErf.blend(tail, mid);
-        }
-        // 0.5 x first: x * 2 would overflow near Float.MAX_VALUE
-        FloatVector g = x.mul(0.5f).mul(onePlusErf);
-        // -inf * 0 is NaN; the limit (and what every finite x < -8.5 gives) is -0
-        return g.blend(FloatVector.broadcast(F, -0f), x.compare(VectorOperators.EQ, Float.NEGATIVE_INFINITY));
-    }
-
-    private static FloatVector fmaConst(FloatVector p, FloatVector s, float c) {
-        return p.fma(s, FloatVector.broadcast(F, c));
     }
 }

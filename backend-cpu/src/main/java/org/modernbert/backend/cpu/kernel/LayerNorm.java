@@ -45,11 +45,22 @@ public final class LayerNorm {
 
     /** One row of {@code n} values at {@code x[xo..]} into {@code out[oo..]}. */
     public static void row(float[] x, int xo, float[] out, int oo, int n, float[] weight, float[] bias, double eps) {
+        // three small methods, not one: C1 gave up on the single big one ("out of virtual registers")
+        // and it then ran boxed, without intrinsics, for seconds before C2 took over
+        float m = (float) ((double) sum(x, xo, n) / n);
+        long moments = deviationMoments(x, xo, n, m);
+        double sd = Float.intBitsToFloat((int) (moments >>> 32));
+        double sq = Float.intBitsToFloat((int) moments);
+        double c = sd / n;
+        // sum((d - c)^2) = sum(d^2) - sum(d) * c; cannot be negative but for rounding
+        double var = Math.max(0.0, (sq - sd * c) / n);
+        normalise(x, xo, out, oo, n, weight, bias, m, (float) c, (float) (1.0 / Math.sqrt(var + eps)));
+    }
+
+    /** Pass 1: the sum of the row, four accumulators for independent adds. */
+    private static float sum(float[] x, int xo, int n) {
         int upper = F.loopBound(n);
         int upper4 = n - n % (4 * LANES);
-        VectorMask<Float> tail = F.indexInRange(upper, n);
-
-        // pass 1: a first mean, four accumulators for independent adds
         FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F);
         FloatVector a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
         int i = 0;
@@ -63,16 +74,22 @@ public final class LayerNorm {
             a0 = a0.add(FloatVector.fromArray(F, x, xo + i));
         }
         if (upper < n) {
-            a1 = a1.add(FloatVector.fromArray(F, x, xo + upper, tail));
+            a1 = a1.add(FloatVector.fromArray(F, x, xo + upper, F.indexInRange(upper, n)));
         }
-        float m = (float) ((double) Lanes.sum(a0.add(a1).add(a2.add(a3))) / n);
+        return Lanes.sum(a0.add(a1).add(a2.add(a3)));
+    }
 
-        // pass 2: deviations from m, their sum (mean correction) and sum of squares
+    /**
+     * Pass 2: {@code sum(d)} and {@code sum(d^2)} of {@code d = x - m}, as the float bits of the
+     * first in the high and of the second in the low half of a long (two results, no allocation).
+     */
+    private static long deviationMoments(float[] x, int xo, int n, float m) {
+        int upper = F.loopBound(n);
+        int upper2 = n - n % (2 * LANES);
         FloatVector mv = FloatVector.broadcast(F, m);
         FloatVector s0 = FloatVector.zero(F), s1 = FloatVector.zero(F);
         FloatVector q0 = FloatVector.zero(F), q1 = FloatVector.zero(F);
-        int upper2 = n - n % (2 * LANES);
-        i = 0;
+        int i = 0;
         for (; i < upper2; i += 2 * LANES) {
             FloatVector d0 = FloatVector.fromArray(F, x, xo + i).sub(mv);
             FloatVector d1 = FloatVector.fromArray(F, x, xo + i + LANES).sub(mv);
@@ -88,26 +105,31 @@ public final class LayerNorm {
         }
         if (upper < n) {
             // masked-off lanes keep the loaded 0 instead of becoming -m
+            VectorMask<Float> tail = F.indexInRange(upper, n);
             FloatVector d1 = FloatVector.fromArray(F, x, xo + upper, tail).sub(mv, tail);
             s1 = s1.add(d1);
             q1 = d1.fma(d1, q1);
         }
-        double sd = Lanes.sum(s0.add(s1));
-        double sq = Lanes.sum(q0.add(q1));
-        double c = sd / n;
-        // sum((d - c)^2) = sum(d^2) - sum(d) * c; cannot be negative but for rounding
-        double var = Math.max(0.0, (sq - sd * c) / n);
-        FloatVector cv = FloatVector.broadcast(F, (float) c);
-        FloatVector inv = FloatVector.broadcast(F, (float) (1.0 / Math.sqrt(var + eps)));
+        float sd = Lanes.sum(s0.add(s1));
+        float sq = Lanes.sum(q0.add(q1));
+        return ((long) Float.floatToRawIntBits(sd) << 32) | (Float.floatToRawIntBits(sq) & 0xFFFFFFFFL);
+    }
 
-        // pass 3: normalise, scale, shift (x - m is exact near the mean; c is small)
-        i = 0;
+    /** Pass 3: {@code out = ((x - m) - c) * inv * w + b}; x - m is exact near the mean, c is small. */
+    private static void normalise(float[] x, int xo, float[] out, int oo, int n, float[] weight, float[] bias,
+                                  float m, float c, float invStd) {
+        int upper = F.loopBound(n);
+        FloatVector mv = FloatVector.broadcast(F, m);
+        FloatVector cv = FloatVector.broadcast(F, c);
+        FloatVector inv = FloatVector.broadcast(F, invStd);
+        int i = 0;
         if (bias != null) {
             for (; i < upper; i += LANES) {
                 FloatVector y = FloatVector.fromArray(F, x, xo + i).sub(mv).sub(cv).mul(inv);
                 y.fma(FloatVector.fromArray(F, weight, i), FloatVector.fromArray(F, bias, i)).intoArray(out, oo + i);
             }
             if (upper < n) {
+                VectorMask<Float> tail = F.indexInRange(upper, n);
                 FloatVector y = FloatVector.fromArray(F, x, xo + upper, tail).sub(mv).sub(cv).mul(inv);
                 y.fma(FloatVector.fromArray(F, weight, upper, tail), FloatVector.fromArray(F, bias, upper, tail))
                         .intoArray(out, oo + upper, tail);
@@ -118,6 +140,7 @@ public final class LayerNorm {
                 y.mul(FloatVector.fromArray(F, weight, i)).intoArray(out, oo + i);
             }
             if (upper < n) {
+                VectorMask<Float> tail = F.indexInRange(upper, n);
                 FloatVector y = FloatVector.fromArray(F, x, xo + upper, tail).sub(mv).sub(cv).mul(inv);
                 y.mul(FloatVector.fromArray(F, weight, upper, tail)).intoArray(out, oo + upper, tail);
             }
