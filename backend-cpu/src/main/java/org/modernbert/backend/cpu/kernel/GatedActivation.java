@@ -89,7 +89,7 @@ public final class GatedActivation {
      * Measured on 2M points of [-10, 10] against the double GELU: |error| <= 1.3e-7 max(1, |x|)
      * (about one float ulp of the result), relative error <= 1.3e-7 for x > 0. For x < 0 the
      * relative error reaches 2.7e-5 just above x = -2.83 (|GELU| ~ 7e-3, absolute 1.9e-7), where
-     * {@code 1 + z A(s)} is a float difference of numbers near 1; below, the erfc form keeps ~1e-6.
+     * {@code 1 + z A(s)} is a float difference of numbers near 1 (below -2.83 the erfc form takes over).
      */
     private static void geluRow(float[] x, int xo, float[] gate, int go, float[] out, int oo, int n) {
         // Everything in this one method, no helpers taking or returning vectors: C2 declines to
