@@ -1,7 +1,6 @@
 package org.modernbert.backend.cpu.kernel;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
@@ -35,8 +34,9 @@ public final class Attention {
     public static final int BLOCK = 32;
 
     private static final int SHIFT = Integer.numberOfTrailingZeros(LANES);
-    private static final FloatVector IOTA = FloatVector.fromArray(F, iota(), 0);
-    private static final FloatVector ZERO = FloatVector.zero(F);
+    // Lane indices as floats. Kept as an array and loaded where used: C2 cannot turn a constant vector
+    // object merged into a loop (or a static FloatVector) into a register and boxes every vector instead.
+    private static final float[] IOTA = iota();
 
     private Attention() {
     }
@@ -130,6 +130,7 @@ public final class Attention {
         float[] acc = sc.acc;
         float[] sums = sc.sums;
         float[] max = sc.max;
+        float[] pj = sc.p;
         for (int i = 0; i < count; i++) {
             int src = qOff + i * qStride;
             for (int d = 0; d < headDim; d++) {
@@ -139,6 +140,7 @@ public final class Attention {
             max[i] = Float.NEGATIVE_INFINITY;
         }
         java.util.Arrays.fill(sums, 0, count * LANES, 0f);
+        FloatVector iota = FloatVector.fromArray(F, IOTA, 0);
         int last = first + count - 1;
         int kLo = window > 0 ? Math.max(0, first - window + 1) : 0;
         for (int b = kLo >> SHIFT; b <= last >> SHIFT; b++) {
@@ -152,32 +154,83 @@ public final class Attention {
                 if (lo > base + LANES - 1) {
                     break;
                 }
-                FloatVector s = scores(qs, i * headDim, keys, ko, headDim);
-                VectorMask<Float> outside = null;
-                if (base < lo || base + LANES - 1 > p) {
-                    outside = IOTA.compare(VectorOperators.LT, lo - base).or(IOTA.compare(VectorOperators.GT, p - base));
-                    s = s.blend(Float.NEGATIVE_INFINITY, outside);
+                // Everything vector-valued stays in this method: C2 does not inline a helper that is
+                // already compiled big, and a vector passed to or returned from a call is boxed.
+                int qo = i * headDim;
+                FloatVector a0 = FloatVector.zero(F);
+                FloatVector a1 = FloatVector.zero(F);
+                FloatVector a2 = FloatVector.zero(F);
+                FloatVector a3 = FloatVector.zero(F);
+                int d = 0;
+                for (; d + 4 <= headDim; d += 4) {
+                    int kk = ko + d * LANES;
+                    a0 = FloatVector.fromArray(F, keys, kk).fma(FloatVector.broadcast(F, qs[qo + d]), a0);
+                    a1 = FloatVector.fromArray(F, keys, kk + LANES).fma(FloatVector.broadcast(F, qs[qo + d + 1]), a1);
+                    a2 = FloatVector.fromArray(F, keys, kk + 2 * LANES).fma(FloatVector.broadcast(F, qs[qo + d + 2]), a2);
+                    a3 = FloatVector.fromArray(F, keys, kk + 3 * LANES).fma(FloatVector.broadcast(F, qs[qo + d + 3]), a3);
                 }
+                for (; d < headDim; d++) {
+                    a0 = FloatVector.fromArray(F, keys, ko + d * LANES).fma(FloatVector.broadcast(F, qs[qo + d]), a0);
+                }
+                // always masked: a mask that is null on interior blocks would be boxed too
+                VectorMask<Float> outside = iota.compare(VectorOperators.LT, lo - base).or(iota.compare(VectorOperators.GT, p - base));
+                FloatVector s = a0.add(a1).add(a2.add(a3)).blend(Float.NEGATIVE_INFINITY, outside);
                 float bm = s.reduceLanes(VectorOperators.MAX);
                 float m = max[i];
                 if (bm > m) {
                     if (m != Float.NEGATIVE_INFINITY) {
-                        rescale(acc, i * headDim, headDim, sums, i * LANES, (float) Math.exp((double) m - bm));
+                        float alpha = (float) Math.exp((double) m - bm);
+                        FloatVector.fromArray(F, sums, i * LANES).mul(alpha).intoArray(sums, i * LANES);
+                        int c = 0;
+                        for (; c + LANES <= headDim; c += LANES) {
+                            FloatVector.fromArray(F, acc, qo + c).mul(alpha).intoArray(acc, qo + c);
+                        }
+                        for (; c < headDim; c++) {
+                            acc[qo + c] *= alpha;
+                        }
                     }
                     m = bm;
                     max[i] = m;
                 }
-                FloatVector e = exp(s.sub(m));
-                if (outside != null) {
-                    e = e.blend(ZERO, outside);
-                }
+                // exp(s - m), the same operations as exp() below
+                FloatVector x = s.sub(m).max(-87.3f);
+                FloatVector t = x.fma(LOG2E, SHIFTER);
+                FloatVector n = t.sub(SHIFTER);
+                FloatVector r = n.fma(FloatVector.broadcast(F, -LN2_HI), x);
+                r = n.fma(FloatVector.broadcast(F, -LN2_LO), r);
+                FloatVector y = r.fma(E0, E1);
+                y = y.fma(r, FloatVector.broadcast(F, E2));
+                y = y.fma(r, FloatVector.broadcast(F, E3));
+                y = y.fma(r, FloatVector.broadcast(F, E4));
+                y = y.fma(r, FloatVector.broadcast(F, E5));
+                y = y.fma(r.mul(r), r).add(1f);
+                FloatVector scaleN = t.reinterpretAsInts().sub(SHIFTER_BITS - 127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+                FloatVector e = y.mul(scaleN).blend(0f, outside);
                 e.add(FloatVector.fromArray(F, sums, i * LANES)).intoArray(sums, i * LANES);
-                e.intoArray(sc.p, 0);
-                accumulate(sc.p, values, ko, headDim, acc, i * headDim);
+                e.intoArray(pj, 0);
+                // acc += sum_j p[j] * values[slot j], vectorised over the head dimension
+                int c = 0;
+                for (; c + LANES <= headDim; c += LANES) {
+                    FloatVector a = FloatVector.fromArray(F, acc, qo + c);
+                    for (int j = 0; j < LANES; j++) {
+                        a = FloatVector.fromArray(F, values, ko + j * headDim + c).fma(FloatVector.broadcast(F, pj[j]), a);
+                    }
+                    a.intoArray(acc, qo + c);
+                }
+                for (; c < headDim; c++) {
+                    float a = acc[qo + c];
+                    for (int j = 0; j < LANES; j++) {
+                        a = Math.fma(values[ko + j * headDim + c], pj[j], a);
+                    }
+                    acc[qo + c] = a;
+                }
             }
         }
         for (int i = 0; i < count; i++) {
-            float sum = Lanes.sum(FloatVector.fromArray(F, sums, i * LANES));
+            float sum = 0;
+            for (int j = 0; j < LANES; j++) {
+                sum += sums[i * LANES + j];
+            }
             float inv = 1f / sum;
             int ao = i * headDim;
             int o = outOff + i * outStride;
@@ -194,12 +247,12 @@ public final class Attention {
         }
     }
 
-    /** Scores of one query against the LANES keys of a block: headDim broadcast-FMAs in four chains. */
+    /** Scores of one query against the LANES keys of a block (the output_attentions pass; attend has its own copy inline). */
     private static FloatVector scores(float[] qs, int qo, float[] keys, int ko, int headDim) {
-        FloatVector a0 = ZERO;
-        FloatVector a1 = ZERO;
-        FloatVector a2 = ZERO;
-        FloatVector a3 = ZERO;
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F);
         int d = 0;
         for (; d + 4 <= headDim; d += 4) {
             int k = ko + d * LANES;
@@ -214,46 +267,17 @@ public final class Attention {
         return a0.add(a1).add(a2.add(a3));
     }
 
-    /** {@code acc += sum_j p[j] * values[slot j]} over the LANES rows of a block. */
-    private static void accumulate(float[] p, float[] values, int vo, int headDim, float[] acc, int ao) {
-        int d = 0;
-        for (; d + LANES <= headDim; d += LANES) {
-            FloatVector a = FloatVector.fromArray(F, acc, ao + d);
-            for (int j = 0; j < LANES; j++) {
-                a = FloatVector.fromArray(F, values, vo + j * headDim + d).fma(FloatVector.broadcast(F, p[j]), a);
-            }
-            a.intoArray(acc, ao + d);
-        }
-        for (; d < headDim; d++) {
-            float a = acc[ao + d];
-            for (int j = 0; j < LANES; j++) {
-                a = Math.fma(values[vo + j * headDim + d], p[j], a);
-            }
-            acc[ao + d] = a;
-        }
-    }
-
-    private static void rescale(float[] acc, int ao, int headDim, float[] sums, int so, float alpha) {
-        FloatVector.fromArray(F, sums, so).mul(alpha).intoArray(sums, so);
-        int d = 0;
-        for (; d + LANES <= headDim; d += LANES) {
-            FloatVector.fromArray(F, acc, ao + d).mul(alpha).intoArray(acc, ao + d);
-        }
-        for (; d < headDim; d++) {
-            acc[ao + d] *= alpha;
-        }
-    }
-
     /** The second pass for output_attentions: the same scores, normalised with the final max and sum. */
     private static void probabilities(float[] qs, int qo, int p, int window, float[] keys, int ring, int headDim,
                                       float max, float inv, float[] probs, int row) {
+        FloatVector iota = FloatVector.fromArray(F, IOTA, 0);
         int lo = window > 0 ? Math.max(0, p - window + 1) : 0;
         for (int b = lo >> SHIFT; b <= p >> SHIFT; b++) {
             int base = b << SHIFT;
             int slot = ring == 0 || base < ring ? base : base % ring;
             FloatVector e = exp(scores(qs, qo, keys, slot * headDim, headDim).sub(max)).mul(inv);
             if (base < lo || base + LANES - 1 > p) {
-                VectorMask<Float> inside = IOTA.compare(VectorOperators.GE, lo - base).and(IOTA.compare(VectorOperators.LE, p - base));
+                VectorMask<Float> inside = iota.compare(VectorOperators.GE, lo - base).and(iota.compare(VectorOperators.LE, p - base));
                 e.intoArray(probs, row + base, inside);
             } else {
                 e.intoArray(probs, row + base);
@@ -269,6 +293,12 @@ public final class Attention {
     /** 1.5 * 2^23: adding it rounds to an integer held in the low mantissa bits. */
     private static final float SHIFTER = 12582912f;
     private static final int SHIFTER_BITS = 0x4B400000;
+    private static final float E0 = 1.9875691500E-4f;
+    private static final float E1 = 1.3981999507E-3f;
+    private static final float E2 = 8.3334519073E-3f;
+    private static final float E3 = 4.1665795894E-2f;
+    private static final float E4 = 1.6666665459E-1f;
+    private static final float E5 = 5.0000001201E-1f;
 
     static FloatVector exp(FloatVector x) {
         x = x.max(-87.3f);
@@ -276,13 +306,12 @@ public final class Attention {
         FloatVector n = t.sub(SHIFTER);
         FloatVector r = n.fma(FloatVector.broadcast(F, -LN2_HI), x);
         r = n.fma(FloatVector.broadcast(F, -LN2_LO), r);
-        FloatVector y = r.fma(1.9875691500E-4f, 1.3981999507E-3f);
-        y = y.fma(r, FloatVector.broadcast(F, 8.3334519073E-3f));
-        y = y.fma(r, FloatVector.broadcast(F, 4.1665795894E-2f));
-        y = y.fma(r, FloatVector.broadcast(F, 1.6666665459E-1f));
-        y = y.fma(r, FloatVector.broadcast(F, 5.0000001201E-1f));
+        FloatVector y = r.fma(E0, E1);
+        y = y.fma(r, FloatVector.broadcast(F, E2));
+        y = y.fma(r, FloatVector.broadcast(F, E3));
+        y = y.fma(r, FloatVector.broadcast(F, E4));
+        y = y.fma(r, FloatVector.broadcast(F, E5));
         y = y.fma(r.mul(r), r).add(1f);
-        IntVector bits = ((IntVector) t.reinterpretAsInts()).sub(SHIFTER_BITS - 127).lanewise(VectorOperators.LSHL, 23);
-        return y.mul(bits.reinterpretAsFloats());
+        return y.mul(t.reinterpretAsInts().sub(SHIFTER_BITS - 127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
     }
 }
