@@ -3,62 +3,79 @@ package org.modernbert.backend.cpu;
 import org.modernbert.api.ModernBertException;
 import org.modernbert.api.backend.CacheSpec;
 import org.modernbert.api.cache.KvCache;
+import org.modernbert.backend.cpu.kernel.Attention;
 
 import java.util.Arrays;
 
 /**
- * Keys and values of one sequence, per layer, as {@code [slot * hidden + head * headDim + j]} float
- * arrays (keys already rotated by RoPE). Full-attention layers hold position {@code p} in slot
- * {@code p} and grow by doubling up to {@code maxLength} (so a cache made for the model's whole
- * context costs only what it holds); sliding layers are a ring buffer of {@code window + rollback}
- * slots (position {@code p} in slot {@code p % slots}), allocated at once, so their memory stays
- * O(window) and the last {@code rollback} positions can always be truncated away.
+ * Keys and values of one sequence, per layer and head, in the layout of {@link Attention} (keys
+ * already rotated by RoPE, transposed in blocks of LANES slots; values {@code [slot][headDim]}).
+ * Full-attention layers hold position {@code p} in slot {@code p} and grow by doubling up to
+ * {@code maxLength} (rounded up to LANES; so a cache made for the model's whole context costs only
+ * what it holds); sliding layers are a ring buffer (position {@code p} in slot {@code p % ring}),
+ * allocated at once, so their memory stays O(window). The truncation rules use the logical ring of
+ * {@code window + rollback} slots ({@link #slotCount}); the physical ring ({@link #ringSlots}) is at
+ * least that, rounded up to LANES and wide enough for a block of queries (see
+ * {@link Attention#ringSlots}), so it holds every position the logical one does.
  */
 final class CpuKvCache implements KvCache {
     private static final int INITIAL_SLOTS = 64;
 
     private final CpuModelExecutor owner;
     private final CacheSpec spec;
-    private final int hidden;
+    private final int heads;
+    private final int headDim;
     private final int window;
     /** Slots per layer when full: maxLength on full layers, min(maxLength, window + rollback) on sliding ones. */
     private final int[] slots;
+    /** Physical ring slots of sliding layers (a multiple of LANES), 0 on full layers (no wrap). */
+    private final int[] ring;
     private final boolean[] sliding;
-    private float[][] keys;
-    private float[][] values;
+    /** {@code [layer][head]}: see {@link Attention} for the layout. */
+    private float[][][] keys;
+    private float[][][] values;
     private int length;
     /** The longest length reached since the cache was last emptied: the ring's slots hold positions up to it. */
     private int highWater;
     private boolean closed;
 
-    CpuKvCache(CpuModelExecutor owner, CacheSpec spec, int hidden, boolean[] sliding, int window) {
+    CpuKvCache(CpuModelExecutor owner, CacheSpec spec, int heads, int headDim, boolean[] sliding, int window) {
         this.owner = owner;
         this.spec = spec;
-        this.hidden = hidden;
+        this.heads = heads;
+        this.headDim = headDim;
         this.window = window;
         this.slots = slotsPerLayer(spec, sliding, window);
         this.sliding = sliding.clone();
-        this.keys = new float[sliding.length][];
-        this.values = new float[sliding.length][];
+        this.ring = new int[sliding.length];
+        this.keys = new float[sliding.length][heads][];
+        this.values = new float[sliding.length][heads][];
         for (int l = 0; l < sliding.length; l++) {
-            int allocated = sliding[l] ? slots[l] : Math.min(INITIAL_SLOTS, slots[l]);
-            keys[l] = new float[allocated * hidden];
-            values[l] = new float[allocated * hidden];
+            ring[l] = sliding[l] ? Attention.ringSlots(window, spec.rollback(), spec.maxLength()) : 0;
+            int allocated = sliding[l] ? ring[l] : Math.min(INITIAL_SLOTS, Attention.roundUp(spec.maxLength()));
+            for (int h = 0; h < heads; h++) {
+                keys[l][h] = new float[allocated * headDim];
+                values[l][h] = new float[allocated * headDim];
+            }
         }
     }
 
     private CpuKvCache(CpuKvCache source) {
         this.owner = source.owner;
         this.spec = source.spec;
-        this.hidden = source.hidden;
+        this.heads = source.heads;
+        this.headDim = source.headDim;
         this.window = source.window;
         this.slots = source.slots;
+        this.ring = source.ring;
         this.sliding = source.sliding;
-        this.keys = new float[source.keys.length][];
-        this.values = new float[source.values.length][];
+        this.keys = new float[source.keys.length][heads][];
+        this.values = new float[source.values.length][heads][];
         for (int l = 0; l < keys.length; l++) {
-            keys[l] = source.keys[l].clone();
-            values[l] = source.values[l].clone();
+            for (int h = 0; h < heads; h++) {
+                keys[l][h] = source.keys[l][h].clone();
+                values[l][h] = source.values[l][h].clone();
+            }
         }
         this.length = source.length;
         this.highWater = source.highWater;
@@ -72,11 +89,15 @@ final class CpuKvCache implements KvCache {
         return out;
     }
 
-    /** Bytes of a cache of this spec once it holds maxLength positions: keys and values, float32, every slot of every layer. */
+    /**
+     * Bytes of a cache of this spec once it holds maxLength positions: keys and values, float32, every
+     * allocated slot of every layer (full layers rounded up to LANES, sliding ones the physical ring).
+     */
     static long byteSize(CacheSpec spec, boolean[] sliding, int window, int hidden) {
         long total = 0;
-        for (int s : slotsPerLayer(spec, sliding, window)) {
-            total += 2L * s * hidden * Float.BYTES;
+        for (boolean s : sliding) {
+            int allocated = s ? Attention.ringSlots(window, spec.rollback(), spec.maxLength()) : Attention.roundUp(spec.maxLength());
+            total += 2L * allocated * hidden * Float.BYTES;
         }
         return total;
     }
@@ -97,8 +118,10 @@ final class CpuKvCache implements KvCache {
     public long byteSize() {
         checkOpen();
         long total = 0;
-        for (float[] k : keys) {
-            total += 2L * k.length * Float.BYTES;
+        for (float[][] layer : keys) {
+            for (float[] k : layer) {
+                total += 2L * k.length * Float.BYTES;
+            }
         }
         return total;
     }
@@ -109,11 +132,14 @@ final class CpuKvCache implements KvCache {
             if (sliding[l]) {
                 continue;
             }
-            int allocated = keys[l].length / hidden;
+            int allocated = keys[l][0].length / headDim;
             if (allocated < newLength) {
-                int grown = (int) Math.min(spec.maxLength(), Math.max(newLength, 2L * allocated));
-                keys[l] = Arrays.copyOf(keys[l], grown * hidden);
-                values[l] = Arrays.copyOf(values[l], grown * hidden);
+                // whole LANES blocks, so the transposed key blocks keep their offsets
+                int grown = (int) Math.min(Attention.roundUp(spec.maxLength()), Math.max(Attention.roundUp(newLength), 2L * allocated));
+                for (int h = 0; h < heads; h++) {
+                    keys[l][h] = Arrays.copyOf(keys[l][h], grown * headDim);
+                    values[l][h] = Arrays.copyOf(values[l][h], grown * headDim);
+                }
             }
         }
     }
@@ -183,25 +209,23 @@ final class CpuKvCache implements KvCache {
         return owner;
     }
 
-    /** Slots allocated for a layer (for tests: sliding layers never exceed window + rollback). */
+    /** Positions a layer keeps for the truncation rules: window + rollback on sliding layers (capped at maxLength). */
     int slotCount(int layer) {
         checkOpen();
         return slots[layer];
     }
 
-    float[] keys(int layer) {
-        return keys[layer];
+    /** Physical ring slots of a sliding layer (a multiple of LANES, at least {@link #slotCount}); 0 on full layers. */
+    int ringSlots(int layer) {
+        return ring[layer];
     }
 
-    float[] values(int layer) {
-        return values[layer];
+    float[] keys(int layer, int head) {
+        return keys[layer][head];
     }
 
-    /** The slot of {@code position} in a layer's arrays. */
-    int slot(int layer, int position) {
-        int n = slots[layer];
-        // full-attention layers never wrap: no division in the attention loops for them
-        return position < n ? position : position % n;
+    float[] values(int layer, int head) {
+        return values[layer][head];
     }
 
     void advance(int tokens) {

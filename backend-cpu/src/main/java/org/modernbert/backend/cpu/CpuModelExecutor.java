@@ -18,6 +18,7 @@ import org.modernbert.api.model.LayerWeights;
 import org.modernbert.api.model.ModelWeights;
 import org.modernbert.api.tensor.Tensor;
 import org.modernbert.api.tensor.WeightFormat;
+import org.modernbert.backend.cpu.kernel.Attention;
 import org.modernbert.backend.cpu.kernel.Gemm;
 import org.modernbert.backend.cpu.kernel.Lanes;
 import org.modernbert.backend.cpu.kernel.PackedMatrix;
@@ -115,13 +116,15 @@ final class CpuModelExecutor implements ModelExecutor {
     private float[] gated;
     private float[] headHidden;
     private float[] headOut;
-    private float[][] scores;
+    /** Per worker: the state of one block of queries. */
+    private Attention.Scratch[] attScratch;
 
     // state of the parallel tasks (set before each dispatch; tasks are created once)
     private final WorkerPool.RangeTask matmulTask = this::matmulRange;
     /** Per worker: the GEMM's tile scratch. */
     private final float[][] gemmScratch;
     private final WorkerPool.RangeTask attentionTask = this::attentionRange;
+    private final WorkerPool.RangeTask keyWriteTask = this::keyWriteRange;
     private final WorkerPool.RangeTask gluTask = this::gluRange;
     private float[] mmIn;
     private int mmInOff;
@@ -136,6 +139,8 @@ final class CpuModelExecutor implements ModelExecutor {
     private CpuKvCache[] attCaches;
     private int[] attOffsets;
     private int[] attLengths;
+    /** Per sequence, its first attention unit of the current layer; entry [count] is the total. */
+    private int[] attUnits;
     /** Per sequence, per layer {@code [heads * queries * keys]}; null (or null entries) where not asked for. */
     private float[][][] attProbabilities;
 
@@ -305,7 +310,7 @@ final class CpuModelExecutor implements ModelExecutor {
             throw new ModernBertException("a KV cache must hold between 1 and max_position_embeddings = " + maxPositions
                     + " positions, got " + spec.maxLength());
         }
-        return new CpuKvCache(this, spec, hidden, slidingLayers, window);
+        return new CpuKvCache(this, spec, heads, headDim, slidingLayers, window);
     }
 
     @Override
@@ -507,7 +512,10 @@ final class CpuModelExecutor implements ModelExecutor {
             l.rope.apply(k, t * hidden, heads, positions[t]);
         }
         attLayer = li;
-        dispatch(attCaches.length * heads, 1, (long) tokens * maxEnd * hidden, attentionTask);
+        if (!l.sliding) {
+            dispatch(attCaches.length * heads, 1, (long) tokens * hidden, keyWriteTask);
+        }
+        dispatch(attentionUnits(l.sliding), 1, (long) tokens * (l.sliding ? Math.min(maxEnd, window) : maxEnd) * hidden, attentionTask);
         matmul1(attn, hidden, tokens, true, l.o, x, hidden);
         for (int t = 0; t < tokens; t++) {
             VectorKernels.layerNorm(x, t * hidden, hidden, l.mlpNorm, l.mlpNormBias, eps, h, t * hidden);
@@ -702,72 +710,72 @@ final class CpuModelExecutor implements ModelExecutor {
     }
 
     /**
-     * Units are (sequence, head) pairs. Each query attends to cached positions (read from the cache;
-     * on sliding layers only the last {@code window}) and to this step's own keys up to itself (read
-     * from the step's K/V, so a prefill longer than the window still sees every key it needs). The
-     * step's keys go into the cache only after all of this head's queries are done, because on a
-     * ring buffer they overwrite slots that the earlier queries still read. Where the probabilities
-     * are asked for, they are written to {@code [head][query][key]} with zeros outside the mask.
+     * Numbers the attention units of the current layer: per sequence, per head, {@link Attention#units}
+     * (query blocks on full layers, whose keys are all in the cache before any block runs; one on
+     * sliding layers, whose blocks go in order because each block's keys overwrite ring slots).
      */
-    private void attentionRange(int start, int end, int worker) {
-        float[] sc = scores[worker];
-        Layer l = layers[attLayer];
+    private int attentionUnits(boolean sliding) {
+        int count = attCaches.length;
+        attUnits[0] = 0;
+        for (int s = 0; s < count; s++) {
+            attUnits[s + 1] = attUnits[s] + heads * Attention.units(attOffsets[s + 1] - attOffsets[s], sliding);
+        }
+        return attUnits[count];
+    }
+
+    /** Full layers: units are (sequence, head); the step's keys and values go into the cache. */
+    private void keyWriteRange(int start, int end, int worker) {
         for (int unit = start; unit < end; unit++) {
             int s = unit / heads;
             int head = unit % heads;
-            int hb = head * headDim;
             CpuKvCache c = attCaches[s];
-            float[] keys = c.keys(attLayer);
-            float[] vals = c.values(attLayer);
-            int len = attLengths[s];
+            int off = attOffsets[s];
+            Attention.write(k, v, off * hidden + head * headDim, hidden, attOffsets[s + 1] - off, attLengths[s], headDim, 0,
+                    c.keys(attLayer, head), c.values(attLayer, head));
+        }
+    }
+
+    /**
+     * Units from {@link #attentionUnits}. A full-layer unit is one block of queries of one (sequence,
+     * head) against keys already in the cache. A sliding-layer unit is a whole (sequence, head): block
+     * by block, it writes the block's keys into the ring and then runs its queries (the ring has room
+     * for the window plus a block, so no key a query needs is overwritten before it runs). Where the
+     * probabilities are asked for, they go to {@code [head][query][key]} with zeros outside the mask.
+     */
+    private void attentionRange(int start, int end, int worker) {
+        Attention.Scratch sc = attScratch[worker];
+        boolean sliding = layers[attLayer].sliding;
+        int win = sliding ? window : 0;
+        int s = 0;
+        while (attUnits[s + 1] <= start) {
+            s++;
+        }
+        for (int unit = start; unit < end; unit++) {
+            while (attUnits[s + 1] <= unit) {
+                s++;
+            }
             int off = attOffsets[s];
             int n = attOffsets[s + 1] - off;
+            int len = attLengths[s];
+            int per = Attention.units(n, sliding);
+            int head = (unit - attUnits[s]) / per;
+            int block = (unit - attUnits[s]) % per;
+            CpuKvCache c = attCaches[s];
+            float[] keys = c.keys(attLayer, head);
+            float[] vals = c.values(attLayer, head);
+            int ring = c.ringSlots(attLayer);
             float[] probs = attProbabilities == null || attProbabilities[s] == null ? null : attProbabilities[s][attLayer];
-            for (int t = 0; t < n; t++) {
-                int p = len + t;
-                int lo = l.sliding ? Math.max(0, p - window + 1) : 0;
-                int qi = (off + t) * hidden + hb;
-                float max = Float.NEGATIVE_INFINITY;
-                for (int kp = lo; kp <= p; kp++) {
-                    float dotp = kp < len
-                            ? VectorKernels.dot(q, qi, keys, c.slot(attLayer, kp) * hidden + hb, headDim)
-                            : VectorKernels.dot(q, qi, k, (off + kp - len) * hidden + hb, headDim);
-                    float sv = dotp * scale;
-                    sc[kp - lo] = sv;
-                    max = Math.max(max, sv);
+            int keysTotal = len + n;
+            int from = sliding ? 0 : block * Attention.BLOCK;
+            int to = sliding ? n : Math.min(n, from + Attention.BLOCK);
+            for (int t = from; t < to; t += Attention.BLOCK) {
+                int count = Math.min(Attention.BLOCK, to - t);
+                int row = (off + t) * hidden + head * headDim;
+                if (sliding) {
+                    Attention.write(k, v, row, hidden, count, len + t, headDim, ring, keys, vals);
                 }
-                double sum = 0;
-                for (int j = 0; j <= p - lo; j++) {
-                    double e = Math.exp(sc[j] - max);
-                    sc[j] = (float) e;
-                    sum += e;
-                }
-                float inv = (float) (1.0 / sum);
-                int oi = (off + t) * hidden + hb;
-                Arrays.fill(attn, oi, oi + headDim, 0f);
-                for (int kp = lo; kp <= p; kp++) {
-                    float wgt = sc[kp - lo] * inv;
-                    if (kp < len) {
-                        VectorKernels.axpy(wgt, vals, c.slot(attLayer, kp) * hidden + hb, attn, oi, headDim);
-                    } else {
-                        VectorKernels.axpy(wgt, v, (off + kp - len) * hidden + hb, attn, oi, headDim);
-                    }
-                }
-                if (probs != null) {
-                    int keysTotal = len + n;
-                    int row = (head * n + t) * keysTotal;
-                    for (int kp = lo; kp <= p; kp++) {
-                        probs[row + kp] = sc[kp - lo] * inv;
-                    }
-                }
-            }
-            // the ring keeps the last `slots` positions: earlier ones of a long prefill are never read again
-            int from = Math.max(len, len + n - c.slotCount(attLayer));
-            for (int p = from; p < len + n; p++) {
-                int src = (off + p - len) * hidden + hb;
-                int dst = c.slot(attLayer, p) * hidden + hb;
-                System.arraycopy(k, src, keys, dst, headDim);
-                System.arraycopy(v, src, vals, dst, headDim);
+                Attention.attend(q, row, hidden, len + t, count, win, keys, vals, ring, headDim, scale,
+                        attn, row, hidden, probs, (head * n + t) * keysTotal, keysTotal, sc);
             }
         }
     }
@@ -786,8 +794,14 @@ final class CpuModelExecutor implements ModelExecutor {
             headHidden = headProjection == null ? null : new float[cap * hidden];
             capacity = cap;
         }
-        if (scores == null || scores[0].length < maxContext) {
-            scores = new float[pool.parallelism()][Math.max(maxContext, 64)];
+        if (attScratch == null) {
+            attScratch = new Attention.Scratch[pool.parallelism()];
+            for (int w = 0; w < attScratch.length; w++) {
+                attScratch[w] = new Attention.Scratch(headDim);
+            }
+        }
+        if (attUnits == null || attUnits.length < sequences + 1) {
+            attUnits = new int[sequences + 1];
         }
     }
 

@@ -1,0 +1,317 @@
+package org.modernbert.backend.cpu.kernel;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+
+import static org.modernbert.backend.cpu.kernel.Lanes.F;
+import static org.modernbert.backend.cpu.kernel.Lanes.LANES;
+
+/**
+ * Flash-style causal attention of one head: online softmax (running max and sum per query, the
+ * output accumulator rescaled when the max grows), never a {@code [queries x keys]} matrix.
+ *
+ * <p>Cache layout, per (layer, head), {@code slots} a multiple of {@link Lanes#LANES}:
+ * <ul>
+ * <li>keys: {@code [slot / LANES][headDim][LANES]}: the scores of LANES consecutive keys for one
+ * query are headDim broadcast-FMAs, with no lane reduction;</li>
+ * <li>values: {@code [slot][headDim]}: P·V adds LANES rows, vectorised over the head dimension.</li>
+ * </ul>
+ * Both arrays hold the keys of slot {@code s} from offset {@code s * headDim} on when {@code s} is a
+ * multiple of LANES. Position {@code p} lives in slot {@code p} on full layers ({@code ring} 0) and in
+ * slot {@code p % ring} on sliding ones; since the ring is a multiple of LANES, an aligned block of
+ * LANES positions is one block of slots, so the modulo is taken once per block, not per key.
+ *
+ * <p>Masking is by position in the sequence: query {@code p} sees keys {@code lo..p}, {@code lo} =
+ * {@code p - window + 1} (at least 0) on sliding layers, 0 on full ones.
+ *
+ * <p>Arithmetic is float, in a fixed order, with a polynomial exp built from IEEE operations only:
+ * the interpreter and every JIT tier give the same bits (the vector {@code EXP} intrinsic does not
+ * agree with its Java fallback).
+ */
+public final class Attention {
+    /** Queries handled together: one unit of a full layer, one ring write of a sliding one. */
+    public static final int BLOCK = 32;
+
+    private static final int SHIFT = Integer.numberOfTrailingZeros(LANES);
+    // Lane indices as floats. Kept as an array and loaded where used: C2 cannot turn a constant vector
+    // object merged into a loop (or a static FloatVector) into a register and boxes every vector instead.
+    private static final float[] IOTA = iota();
+
+    private Attention() {
+    }
+
+    private static float[] iota() {
+        float[] a = new float[LANES];
+        for (int i = 0; i < LANES; i++) {
+            a[i] = i;
+        }
+        return a;
+    }
+
+    /** Slots rounded up to a whole number of LANES blocks. */
+    public static int roundUp(int slots) {
+        return (slots + LANES - 1) & -LANES;
+    }
+
+    /**
+     * Ring slots of a sliding layer: the window plus the rollback, and at least window + BLOCK - 1 so
+     * that writing a block's keys before its queries never overwrites a key the block's first query
+     * reads. A cache that can never wrap (maxLength within that) gets maxLength slots.
+     */
+    public static int ringSlots(int window, int rollback, int maxLength) {
+        long wanted = (long) window + Math.max(rollback, BLOCK - 1);
+        return roundUp((int) Math.min(maxLength, wanted));
+    }
+
+    /** Units of work for {@code queries} new tokens of one (sequence, head): query blocks on full layers, one on sliding ones. */
+    public static int units(int queries, boolean sliding) {
+        return sliding ? 1 : (queries + BLOCK - 1) / BLOCK;
+    }
+
+    /** Per-worker scratch for one head dimension; holds the state of up to BLOCK queries. */
+    public static final class Scratch {
+        final int headDim;
+        final float[] q;
+        final float[] acc;
+        final float[] sums;
+        final float[] max;
+        final float[] p = new float[LANES];
+
+        public Scratch(int headDim) {
+            this.headDim = headDim;
+            q = new float[BLOCK * headDim];
+            acc = new float[BLOCK * headDim];
+            sums = new float[BLOCK * LANES];
+            max = new float[BLOCK];
+        }
+    }
+
+    /**
+     * Writes the keys and values of positions {@code from .. from + count - 1} of one head into its
+     * cache arrays; row {@code t} is read at {@code off + t * stride} of {@code k} and {@code v}.
+     */
+    public static void write(float[] k, float[] v, int off, int stride, int count, int from, int headDim, int ring,
+                             float[] keys, float[] values) {
+        int slot = ring == 0 ? from : from % ring;
+        for (int t = 0; t < count; t++) {
+            int src = off + t * stride;
+            int kb = (slot & -LANES) * headDim + (slot & (LANES - 1));
+            for (int d = 0; d < headDim; d++) {
+                keys[kb + d * LANES] = k[src + d];
+            }
+            System.arraycopy(v, src, values, slot * headDim, headDim);
+            if (++slot == ring) {
+                slot = 0;
+            }
+        }
+    }
+
+    /**
+     * Attention of {@code count <= BLOCK} consecutive queries at sequence positions {@code first ..
+     * first + count - 1} (query {@code i} read at {@code qOff + i * qStride}, pre-scaled here by
+     * {@code scale}) over the keys in the cache arrays, which must already hold every key they see.
+     * Writes the output row of query {@code i} at {@code outOff + i * outStride}. If {@code probs} is
+     * not null, also writes the probabilities of query {@code i} at {@code probsOff + i * probsStride
+     * + keyPosition} (a second pass with the final max and sum; entries outside the mask untouched).
+     *
+     * @param window the sliding window, or 0 on full-attention layers
+     * @param ring   the ring size of a sliding layer, or 0 when position p is in slot p
+     */
+    public static void attend(float[] q, int qOff, int qStride, int first, int count, int window,
+                              float[] keys, float[] values, int ring, int headDim, float scale,
+                              float[] out, int outOff, int outStride,
+                              float[] probs, int probsOff, int probsStride, Scratch sc) {
+        if (count > BLOCK || sc.headDim != headDim) {
+            throw new IllegalArgumentException("attention block of " + count + " queries (max " + BLOCK + "), head dim "
+                    + headDim + " (scratch for " + sc.headDim + ")");
+        }
+        float[] qs = sc.q;
+        float[] acc = sc.acc;
+        float[] sums = sc.sums;
+        float[] max = sc.max;
+        float[] pj = sc.p;
+        for (int i = 0; i < count; i++) {
+            int src = qOff + i * qStride;
+            for (int d = 0; d < headDim; d++) {
+                qs[i * headDim + d] = q[src + d] * scale;
+            }
+            java.util.Arrays.fill(acc, i * headDim, (i + 1) * headDim, 0f);
+            max[i] = Float.NEGATIVE_INFINITY;
+        }
+        java.util.Arrays.fill(sums, 0, count * LANES, 0f);
+        FloatVector iota = FloatVector.fromArray(F, IOTA, 0);
+        int last = first + count - 1;
+        int kLo = window > 0 ? Math.max(0, first - window + 1) : 0;
+        for (int b = kLo >> SHIFT; b <= last >> SHIFT; b++) {
+            int base = b << SHIFT;
+            int slot = ring == 0 || base < ring ? base : base % ring;
+            int ko = slot * headDim;
+            // queries before base do not see this block; on sliding layers later ones have left it behind
+            for (int i = Math.max(0, base - first); i < count; i++) {
+                int p = first + i;
+                int lo = window > 0 ? Math.max(0, p - window + 1) : 0;
+                if (lo > base + LANES - 1) {
+                    break;
+                }
+                // Everything vector-valued stays in this method: C2 does not inline a helper that is
+                // already compiled big, and a vector passed to or returned from a call is boxed.
+                int qo = i * headDim;
+                FloatVector a0 = FloatVector.zero(F);
+                FloatVector a1 = FloatVector.zero(F);
+                FloatVector a2 = FloatVector.zero(F);
+                FloatVector a3 = FloatVector.zero(F);
+                int d = 0;
+                for (; d + 4 <= headDim; d += 4) {
+                    int kk = ko + d * LANES;
+                    a0 = FloatVector.fromArray(F, keys, kk).fma(FloatVector.broadcast(F, qs[qo + d]), a0);
+                    a1 = FloatVector.fromArray(F, keys, kk + LANES).fma(FloatVector.broadcast(F, qs[qo + d + 1]), a1);
+                    a2 = FloatVector.fromArray(F, keys, kk + 2 * LANES).fma(FloatVector.broadcast(F, qs[qo + d + 2]), a2);
+                    a3 = FloatVector.fromArray(F, keys, kk + 3 * LANES).fma(FloatVector.broadcast(F, qs[qo + d + 3]), a3);
+                }
+                for (; d < headDim; d++) {
+                    a0 = FloatVector.fromArray(F, keys, ko + d * LANES).fma(FloatVector.broadcast(F, qs[qo + d]), a0);
+                }
+                // always masked: a mask that is null on interior blocks would be boxed too
+                VectorMask<Float> outside = iota.compare(VectorOperators.LT, lo - base).or(iota.compare(VectorOperators.GT, p - base));
+                FloatVector s = a0.add(a1).add(a2.add(a3)).blend(Float.NEGATIVE_INFINITY, outside);
+                float bm = s.reduceLanes(VectorOperators.MAX);
+                float m = max[i];
+                if (bm > m) {
+                    if (m != Float.NEGATIVE_INFINITY) {
+                        float alpha = (float) Math.exp((double) m - bm);
+                        FloatVector.fromArray(F, sums, i * LANES).mul(alpha).intoArray(sums, i * LANES);
+                        int c = 0;
+                        for (; c + LANES <= headDim; c += LANES) {
+                            FloatVector.fromArray(F, acc, qo + c).mul(alpha).intoArray(acc, qo + c);
+                        }
+                        for (; c < headDim; c++) {
+                            acc[qo + c] *= alpha;
+                        }
+                    }
+                    m = bm;
+                    max[i] = m;
+                }
+                // exp(s - m), the same operations as exp() below
+                FloatVector x = s.sub(m).max(-87.3f);
+                FloatVector t = x.fma(LOG2E, SHIFTER);
+                FloatVector n = t.sub(SHIFTER);
+                FloatVector r = n.fma(FloatVector.broadcast(F, -LN2_HI), x);
+                r = n.fma(FloatVector.broadcast(F, -LN2_LO), r);
+                FloatVector y = r.fma(E0, E1);
+                y = y.fma(r, FloatVector.broadcast(F, E2));
+                y = y.fma(r, FloatVector.broadcast(F, E3));
+                y = y.fma(r, FloatVector.broadcast(F, E4));
+                y = y.fma(r, FloatVector.broadcast(F, E5));
+                y = y.fma(r.mul(r), r).add(1f);
+                FloatVector scaleN = t.reinterpretAsInts().sub(SHIFTER_BITS - 127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+                FloatVector e = y.mul(scaleN).blend(0f, outside);
+                e.add(FloatVector.fromArray(F, sums, i * LANES)).intoArray(sums, i * LANES);
+                e.intoArray(pj, 0);
+                // acc += sum_j p[j] * values[slot j], vectorised over the head dimension
+                int c = 0;
+                for (; c + LANES <= headDim; c += LANES) {
+                    FloatVector a = FloatVector.fromArray(F, acc, qo + c);
+                    for (int j = 0; j < LANES; j++) {
+                        a = FloatVector.fromArray(F, values, ko + j * headDim + c).fma(FloatVector.broadcast(F, pj[j]), a);
+                    }
+                    a.intoArray(acc, qo + c);
+                }
+                for (; c < headDim; c++) {
+                    float a = acc[qo + c];
+                    for (int j = 0; j < LANES; j++) {
+                        a = Math.fma(values[ko + j * headDim + c], pj[j], a);
+                    }
+                    acc[qo + c] = a;
+                }
+            }
+        }
+        for (int i = 0; i < count; i++) {
+            float sum = 0;
+            for (int j = 0; j < LANES; j++) {
+                sum += sums[i * LANES + j];
+            }
+            float inv = 1f / sum;
+            int ao = i * headDim;
+            int o = outOff + i * outStride;
+            int d = 0;
+            for (; d + LANES <= headDim; d += LANES) {
+                FloatVector.fromArray(F, acc, ao + d).mul(inv).intoArray(out, o + d);
+            }
+            for (; d < headDim; d++) {
+                out[o + d] = acc[ao + d] * inv;
+            }
+            if (probs != null) {
+                probabilities(qs, ao, first + i, window, keys, ring, headDim, max[i], inv, probs, probsOff + i * probsStride);
+            }
+        }
+    }
+
+    /** Scores of one query against the LANES keys of a block (the output_attentions pass; attend has its own copy inline). */
+    private static FloatVector scores(float[] qs, int qo, float[] keys, int ko, int headDim) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F);
+        int d = 0;
+        for (; d + 4 <= headDim; d += 4) {
+            int k = ko + d * LANES;
+            a0 = FloatVector.fromArray(F, keys, k).fma(FloatVector.broadcast(F, qs[qo + d]), a0);
+            a1 = FloatVector.fromArray(F, keys, k + LANES).fma(FloatVector.broadcast(F, qs[qo + d + 1]), a1);
+            a2 = FloatVector.fromArray(F, keys, k + 2 * LANES).fma(FloatVector.broadcast(F, qs[qo + d + 2]), a2);
+            a3 = FloatVector.fromArray(F, keys, k + 3 * LANES).fma(FloatVector.broadcast(F, qs[qo + d + 3]), a3);
+        }
+        for (; d < headDim; d++) {
+            a0 = FloatVector.fromArray(F, keys, ko + d * LANES).fma(FloatVector.broadcast(F, qs[qo + d]), a0);
+        }
+        return a0.add(a1).add(a2.add(a3));
+    }
+
+    /** The second pass for output_attentions: the same scores, normalised with the final max and sum. */
+    private static void probabilities(float[] qs, int qo, int p, int window, float[] keys, int ring, int headDim,
+                                      float max, float inv, float[] probs, int row) {
+        FloatVector iota = FloatVector.fromArray(F, IOTA, 0);
+        int lo = window > 0 ? Math.max(0, p - window + 1) : 0;
+        for (int b = lo >> SHIFT; b <= p >> SHIFT; b++) {
+            int base = b << SHIFT;
+            int slot = ring == 0 || base < ring ? base : base % ring;
+            FloatVector e = exp(scores(qs, qo, keys, slot * headDim, headDim).sub(max)).mul(inv);
+            if (base < lo || base + LANES - 1 > p) {
+                VectorMask<Float> inside = iota.compare(VectorOperators.GE, lo - base).and(iota.compare(VectorOperators.LE, p - base));
+                e.intoArray(probs, row + base, inside);
+            } else {
+                e.intoArray(probs, row + base);
+            }
+        }
+    }
+
+    // exp(x) for x <= 0 (Cephes expf): x = n ln2 + r, |r| <= ln2/2, exp(r) by a degree-7 polynomial,
+    // 2^n put together in the exponent bits. ~1 ulp; below -87.3 it clamps (the result is ~1e-38, i.e. 0 here).
+    private static final float LOG2E = 1.44269504088896341f;
+    private static final float LN2_HI = 0.693359375f;
+    private static final float LN2_LO = -2.12194440e-4f;
+    /** 1.5 * 2^23: adding it rounds to an integer held in the low mantissa bits. */
+    private static final float SHIFTER = 12582912f;
+    private static final int SHIFTER_BITS = 0x4B400000;
+    private static final float E0 = 1.9875691500E-4f;
+    private static final float E1 = 1.3981999507E-3f;
+    private static final float E2 = 8.3334519073E-3f;
+    private static final float E3 = 4.1665795894E-2f;
+    private static final float E4 = 1.6666665459E-1f;
+    private static final float E5 = 5.0000001201E-1f;
+
+    static FloatVector exp(FloatVector x) {
+        x = x.max(-87.3f);
+        FloatVector t = x.fma(LOG2E, SHIFTER);
+        FloatVector n = t.sub(SHIFTER);
+        FloatVector r = n.fma(FloatVector.broadcast(F, -LN2_HI), x);
+        r = n.fma(FloatVector.broadcast(F, -LN2_LO), r);
+        FloatVector y = r.fma(E0, E1);
+        y = y.fma(r, FloatVector.broadcast(F, E2));
+        y = y.fma(r, FloatVector.broadcast(F, E3));
+        y = y.fma(r, FloatVector.broadcast(F, E4));
+        y = y.fma(r, FloatVector.broadcast(F, E5));
+        y = y.fma(r.mul(r), r).add(1f);
+        return y.mul(t.reinterpretAsInts().sub(SHIFTER_BITS - 127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
+    }
+}
