@@ -19,6 +19,9 @@ import org.modernbert.api.model.ModelWeights;
 import org.modernbert.api.tensor.Tensor;
 import org.modernbert.api.tensor.WeightFormat;
 import org.modernbert.backend.cpu.kernel.Attention;
+import org.modernbert.backend.cpu.kernel.GatedActivation;
+import org.modernbert.backend.cpu.kernel.LayerNorm;
+import org.modernbert.backend.cpu.kernel.Rope;
 import org.modernbert.backend.cpu.kernel.Gemm;
 import org.modernbert.backend.cpu.kernel.Lanes;
 import org.modernbert.backend.cpu.kernel.PackedMatrix;
@@ -55,21 +58,14 @@ final class CpuModelExecutor implements ModelExecutor {
      * more than ~512 KiB (the 150M model's, not the 4M demo model's) use every core.
      */
     static final long MATMUL_WORK_PER_BYTE = 8;
-    /** GeGLU's gate in the GEMM epilogue: exact (erf) GELU of the input half times the gate half. */
-    private static final Gemm.Gate GELU_GATE = (a, b) -> {
-        float[] lanes = a.toArray();
-        for (int i = 0; i < lanes.length; i++) {
-            lanes[i] = (float) VectorKernels.gelu(lanes[i]);
-        }
-        return jdk.incubator.vector.FloatVector.fromArray(Lanes.F, lanes, 0).mul(b);
-    };
+    /** LayerNorm and RoPE cost about this many multiply-adds' time per value (several passes, a divide). */
+    static final long ELEMENTWISE_WORK = 8;
 
     /**
-     * One decoder layer's weights. {@code wi} is packed gated (it writes {@code act(input) * gate}
-     * straight into the MLP's hidden activations) when the activation is GELU, whose vector form the
-     * GEMM's epilogue runs; otherwise it writes both halves and {@link #gluRange} gates them.
+     * One decoder layer's weights. {@code wi} is packed gated: the GEMM's epilogue writes
+     * {@code act(input) * gate} straight into the MLP's hidden activations.
      */
-    private record Layer(boolean sliding, RopeTable rope,
+    private record Layer(boolean sliding, Rope rope,
                          float[] attnNorm, float[] attnNormBias,
                          PackedMatrix q, PackedMatrix k, PackedMatrix v, PackedMatrix o,
                          float[] mlpNorm, float[] mlpNormBias,
@@ -112,7 +108,6 @@ final class CpuModelExecutor implements ModelExecutor {
     private float[] k;
     private float[] v;
     private float[] attn;
-    private float[] up;
     private float[] gated;
     private float[] headHidden;
     private float[] headOut;
@@ -125,7 +120,14 @@ final class CpuModelExecutor implements ModelExecutor {
     private final float[][] gemmScratch;
     private final WorkerPool.RangeTask attentionTask = this::attentionRange;
     private final WorkerPool.RangeTask keyWriteTask = this::keyWriteRange;
-    private final WorkerPool.RangeTask gluTask = this::gluRange;
+    private final WorkerPool.RangeTask normTask = this::normRange;
+    private final WorkerPool.RangeTask ropeTask = this::ropeRange;
+    private float[] normIn;
+    private float[] normOut;
+    private float[] normWeight;
+    private float[] normBias;
+    private Rope ropeNow;
+    private int[] ropePositions;
     private float[] mmIn;
     private int mmInOff;
     private int mmInStride;
@@ -172,14 +174,14 @@ final class CpuModelExecutor implements ModelExecutor {
             throw new ModernBertException("the weights have " + weights.layers().size() + " layers but config.json says num_hidden_layers = "
                     + c.numHiddenLayers());
         }
-        Map<Double, RopeTable> ropes = new HashMap<>();
+        Map<Double, Rope> ropes = new HashMap<>();
         layers = new Layer[weights.layers().size()];
         slidingLayers = new boolean[layers.length];
         for (int i = 0; i < layers.length; i++) {
             LayerWeights lw = weights.layers().get(i);
             boolean sliding = lw.attentionType() == AttentionType.SLIDING_ATTENTION;
             slidingLayers[i] = sliding;
-            RopeTable rope = ropes.computeIfAbsent(lw.ropeTheta(), theta -> new RopeTable(theta, headDim));
+            Rope rope = ropes.computeIfAbsent(lw.ropeTheta(), theta -> new Rope(theta, headDim));
             layers[i] = new Layer(sliding, rope,
                     lw.attnNorm() == null ? null : vector(lw.attnNorm(), "layer " + i + " attn_norm", hidden),
                     optionalVector(lw.attnNormBias(), hidden),
@@ -189,9 +191,7 @@ final class CpuModelExecutor implements ModelExecutor {
                     linear(lw.wo(), lw.bo(), hidden, hidden),
                     vector(lw.mlpNorm(), "layer " + i + " mlp_norm", hidden),
                     optionalVector(lw.mlpNormBias(), hidden),
-                    activation == Activation.GELU
-                            ? gatedLinear(lw.wi(), lw.bi(), intermediate, hidden)
-                            : linear(lw.wi(), lw.bi(), 2 * intermediate, hidden),
+                    gatedLinear(lw.wi(), lw.bi(), intermediate, hidden),
                     linear(lw.wMlpOut(), lw.bMlpOut(), hidden, intermediate));
         }
         finalNorm = vector(weights.finalNorm(), "final norm", hidden);
@@ -214,11 +214,11 @@ final class CpuModelExecutor implements ModelExecutor {
         for (boolean s : slidingLayers) {
             fullLayers += s ? 0 : 1;
         }
-        // one float[] per activation matrix: the widest is [tokens x 2*intermediate]
-        int maxTokens = (Integer.MAX_VALUE - 8) / Math.max(2 * intermediate, Math.max(hidden, 1));
+        // one float[] per activation matrix: the widest is [tokens x intermediate] or [tokens x hidden]
+        int maxTokens = (Integer.MAX_VALUE - 8) / Math.max(intermediate, Math.max(hidden, 1));
         limits = new ExecutorLimits(maxTokens, maxTokens, maxPositions, 2L * fullLayers * hidden * Float.BYTES);
         LOG.debug("CPU executor ready: {} layers, hidden {}, {} threads, {}-bit vectors", layers.length, hidden,
-                pool.parallelism(), VectorKernels.F.vectorBitSize());
+                pool.parallelism(), Lanes.F.vectorBitSize());
     }
 
     // ------------------------------------------------------------------ weight preparation
@@ -399,9 +399,7 @@ final class CpuModelExecutor implements ModelExecutor {
             attCaches = null;
             attProbabilities = null;
         }
-        for (int t = 0; t < tokens; t++) {
-            VectorKernels.layerNorm(x, t * hidden, hidden, finalNorm, finalNormBias, eps, x, t * hidden);
-        }
+        layerNorm(x, x, finalNorm, finalNormBias, tokens);
         for (int s = 0; s < count; s++) {
             caches[s].advance(offsets[s + 1] - offsets[s]);
         }
@@ -490,10 +488,10 @@ final class CpuModelExecutor implements ModelExecutor {
                 } else {
                     System.arraycopy(in.inputsEmbeds().data(), p * hidden, x, row, hidden);
                 }
-                VectorKernels.layerNorm(x, row, hidden, embNorm, embNormBias, eps, x, row);
                 positions[t] = in.positionIds() != null ? in.positionIds()[p] : lengths[s] + p;
             }
         }
+        layerNorm(x, x, embNorm, embNormBias, offsets[inputs.size()]);
     }
 
     /** One decoder layer over every token of the step, in place on x. */
@@ -501,31 +499,21 @@ final class CpuModelExecutor implements ModelExecutor {
         Layer l = layers[li];
         float[] in = x;
         if (l.attnNorm != null) {
-            for (int t = 0; t < tokens; t++) {
-                VectorKernels.layerNorm(x, t * hidden, hidden, l.attnNorm, l.attnNormBias, eps, h, t * hidden);
-            }
+            layerNorm(x, h, l.attnNorm, l.attnNormBias, tokens);
             in = h;
         }
         matmul(in, hidden, tokens, false, l.q, q, hidden, l.k, k, hidden, l.v, v, hidden);
-        for (int t = 0; t < tokens; t++) {
-            l.rope.apply(q, t * hidden, heads, positions[t]);
-            l.rope.apply(k, t * hidden, heads, positions[t]);
-        }
+        ropeNow = l.rope;
+        ropePositions = positions;
+        dispatch(tokens, 1, (long) tokens * hidden * ELEMENTWISE_WORK, ropeTask);
         attLayer = li;
         if (!l.sliding) {
             dispatch(attCaches.length * heads, 1, (long) tokens * hidden, keyWriteTask);
         }
         dispatch(attentionUnits(l.sliding), 1, (long) tokens * (l.sliding ? Math.min(maxEnd, window) : maxEnd) * hidden, attentionTask);
         matmul1(attn, hidden, tokens, true, l.o, x, hidden);
-        for (int t = 0; t < tokens; t++) {
-            VectorKernels.layerNorm(x, t * hidden, hidden, l.mlpNorm, l.mlpNormBias, eps, h, t * hidden);
-        }
-        if (l.wi.outputs() == intermediate) {
-            matmul1(h, hidden, tokens, false, l.wi, gated, intermediate);
-        } else {
-            matmul1(h, hidden, tokens, false, l.wi, up, 2 * intermediate);
-            dispatch(tokens, 1, (long) tokens * intermediate * 16, gluTask);
-        }
+        layerNorm(x, h, l.mlpNorm, l.mlpNormBias, tokens);
+        matmul1(h, hidden, tokens, false, l.wi, gated, intermediate);
         matmul1(gated, intermediate, tokens, true, l.mlpOut, x, hidden);
     }
 
@@ -625,10 +613,8 @@ final class CpuModelExecutor implements ModelExecutor {
 
     private void headTransform(float[] in, int inOff, int rows) {
         matmul1(in, inOff, hidden, rows, false, headDense, headHidden, hidden);
-        for (int r = 0; r < rows; r++) {
-            VectorKernels.activate(headActivation, headHidden, r * hidden, hidden);
-            VectorKernels.layerNorm(headHidden, r * hidden, hidden, headNorm, headNormBias, eps, headHidden, r * hidden);
-        }
+        GatedActivation.activate(headActivation, headHidden, 0, hidden, 0, rows);
+        layerNorm(headHidden, headHidden, headNorm, headNormBias, rows);
     }
 
     // ------------------------------------------------------------------ parallel parts
@@ -697,16 +683,27 @@ final class CpuModelExecutor implements ModelExecutor {
             int to = Math.min(end, base + m.pairs()) - base;
             if (from < to) {
                 Gemm.multiply(m, mmIn, mmInOff, mmInStride, mmTokens, mmOut[i], 0, mmOutStride[i], from, to, mmMode,
-                        GELU_GATE, gemmScratch[worker]);
+                        activation, gemmScratch[worker]);
             }
             base += m.pairs();
         }
     }
 
-    private void gluRange(int start, int end, int worker) {
-        for (int t = start; t < end; t++) {
-            VectorKernels.gatedActivation(activation, up, t * 2 * intermediate, intermediate, gated, t * intermediate);
-        }
+    /** LayerNorm of the first {@code rows} rows of {@code in} into {@code out} (which may be {@code in}), split by rows. */
+    private void layerNorm(float[] in, float[] out, float[] weight, float[] bias, int rows) {
+        normIn = in;
+        normOut = out;
+        normWeight = weight;
+        normBias = bias;
+        dispatch(rows, 1, (long) rows * hidden * ELEMENTWISE_WORK, normTask);
+    }
+
+    private void normRange(int start, int end, int worker) {
+        LayerNorm.apply(normIn, 0, normOut, 0, hidden, normWeight, normBias, eps, start, end);
+    }
+
+    private void ropeRange(int start, int end, int worker) {
+        ropeNow.apply(q, k, hidden, heads, ropePositions, start, end);
     }
 
     /**
@@ -789,7 +786,6 @@ final class CpuModelExecutor implements ModelExecutor {
             k = new float[cap * hidden];
             v = new float[cap * hidden];
             attn = new float[cap * hidden];
-            up = new float[cap * 2 * intermediate];
             gated = new float[cap * intermediate];
             headHidden = headProjection == null ? null : new float[cap * hidden];
             capacity = cap;
@@ -817,58 +813,5 @@ final class CpuModelExecutor implements ModelExecutor {
     @Override
     public synchronized void close() {
         closed = true;
-    }
-
-    /** cos/sin of {@code position * theta^(-2j/d)} for {@code j < d/2}, computed in double, grown on demand. */
-    private static final class RopeTable {
-        private final double[] invFreq;
-        private final int half;
-        private float[] cos = new float[0];
-        private float[] sin = new float[0];
-        private int positions;
-
-        RopeTable(double theta, int headDim) {
-            half = headDim / 2;
-            invFreq = new double[half];
-            for (int j = 0; j < half; j++) {
-                invFreq[j] = Math.pow(theta, -2.0 * j / headDim);
-            }
-        }
-
-        void ensure(int needed) {
-            if (needed <= positions) {
-                return;
-            }
-            int n = Math.max(needed, positions * 2);
-            float[] c = Arrays.copyOf(cos, n * half);
-            float[] s = Arrays.copyOf(sin, n * half);
-            for (int p = positions; p < n; p++) {
-                for (int j = 0; j < half; j++) {
-                    double a = p * invFreq[j];
-                    c[p * half + j] = (float) Math.cos(a);
-                    s[p * half + j] = (float) Math.sin(a);
-                }
-            }
-            cos = c;
-            sin = s;
-            positions = n;
-        }
-
-        /** Rotate-half RoPE in place on every head of one token: pairs (j, j + d/2). */
-        void apply(float[] vec, int off, int heads, int position) {
-            int base = position * half;
-            int d = 2 * half;
-            for (int hh = 0; hh < heads; hh++) {
-                int o = off + hh * d;
-                for (int j = 0; j < half; j++) {
-                    float c = cos[base + j];
-                    float s = sin[base + j];
-                    float x1 = vec[o + j];
-                    float x2 = vec[o + j + half];
-                    vec[o + j] = x1 * c - x2 * s;
-                    vec[o + j + half] = x2 * c + x1 * s;
-                }
-            }
-        }
     }
 }

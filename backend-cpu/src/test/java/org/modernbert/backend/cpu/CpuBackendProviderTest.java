@@ -18,7 +18,7 @@ class CpuBackendProviderTest {
     void probeReportsVectorWidthAndCores() {
         Availability a = new CpuBackendProvider().probe();
         assertTrue(a.available(), a.detail());
-        assertTrue(a.detail().contains(VectorKernels.F.vectorBitSize() + "-bit vectors"), a.detail());
+        assertTrue(a.detail().contains(org.modernbert.backend.cpu.kernel.Lanes.F.vectorBitSize() + "-bit vectors"), a.detail());
         assertTrue(a.detail().contains(Runtime.getRuntime().availableProcessors() + " cores"), a.detail());
     }
 

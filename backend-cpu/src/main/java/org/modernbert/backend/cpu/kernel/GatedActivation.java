@@ -61,7 +61,7 @@ public final class GatedActivation {
     private static final float INV_SQRT2 = 0.70710678118654752f;
 
     /*
-     * The two fits of the double VectorKernels.erf, with float coefficients (Horner in float FMA):
+     * The two fits of the double erf the backend used before (see GatedActivationTest), with float coefficients (Horner in float FMA):
      *   |z| < 2:      erf(z) = z * A(s),                 s = (z^2 - 2) / 2
      *   2 <= |z| < 6: erfc(|z|) = exp(-z^2) / |z| * B(r), r = 6 / |z| - 2
      *   |z| >= 6:     erf(z) = sign(z)  (erfc(6) = 2e-17)

@@ -9,6 +9,8 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
+import org.modernbert.api.config.Activation;
+
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 
@@ -32,14 +34,11 @@ public final class Gemm {
     /** What to do with a result: overwrite y, or add to it (residual connections). */
     public enum Mode { STORE, ACCUMULATE }
 
-    /** The gate of a gated matrix: {@code act(a) * b}, lane-wise. */
-    public interface Gate {
-        FloatVector apply(FloatVector a, FloatVector b);
-    }
-
-    /** Floats of the per-thread scratch {@link #multiply} needs: one tile's results. */
-    public static final int SCRATCH_FLOATS = 16 * Lanes.LANES;
+    /** Floats of the per-thread scratch {@link #multiply} needs: one tile's results, then one gated row. */
+    public static final int SCRATCH_FLOATS = 18 * Lanes.LANES;
     private static final VectorSpecies<Float> F = Lanes.F;
+    /** Where in the scratch the epilogue assembles a gated row (after the 16 tile results). */
+    private static final int GATE_ROW = 16 * Lanes.LANES;
     private static final int P = Lanes.LANES;
     /** Shorts of one BF16 panel vector (same lane count as F). */
     private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
@@ -66,11 +65,11 @@ public final class Gemm {
     /**
      * For tokens {@code t < tokens} and panel pairs {@code [pairFrom, pairTo)}: the outputs of those
      * pairs, {@code y[yOff + t * yStride + o]} for their output indices {@code o}. A gated matrix
-     * writes {@code gate(a, b)} and needs {@code gate}; a plain one ignores it. {@code scratch} holds
+     * writes {@code gate(a) * b} ({@link GatedActivation}) and needs {@code gate}; a plain one ignores it. {@code scratch} holds
      * at least {@link #SCRATCH_FLOATS} floats, one array per thread.
      */
     public static void multiply(PackedMatrix w, float[] x, int xOff, int xStride, int tokens,
-                                float[] y, int yOff, int yStride, int pairFrom, int pairTo, Mode mode, Gate gate,
+                                float[] y, int yOff, int yStride, int pairFrom, int pairTo, Mode mode, Activation gate,
                                 float[] scratch) {
         if (w.gated && (gate == null || mode != Mode.STORE)) {
             throw new IllegalArgumentException("a gated matrix needs a gate and Mode.STORE");
@@ -150,7 +149,7 @@ public final class Gemm {
 
     // ---------------------------------------------------------------- tiles
 
-    private static void tile8Q8(PackedMatrix w, int pair, float[] x, int x0, int xs, float[] y, int y0, int ys, Mode mode, Gate gate, float[] scratch) {
+    private static void tile8Q8(PackedMatrix w, int pair, float[] x, int x0, int xs, float[] y, int y0, int ys, Mode mode, Activation gate, float[] scratch) {
         MemorySegment m = w.data;
         long pa = 2L * pair * w.panelBytes;
         long pb = pa + w.panelBytes;
@@ -202,7 +201,7 @@ public final class Gemm {
         epilogue(w, y, y0, ys, mode, gate, pair, scratch, 8);
     }
 
-    private static void tile8F(PackedMatrix w, int pair, float[] x, int x0, int xs, float[] y, int y0, int ys, Mode mode, Gate gate, float[] scratch) {
+    private static void tile8F(PackedMatrix w, int pair, float[] x, int x0, int xs, float[] y, int y0, int ys, Mode mode, Activation gate, float[] scratch) {
         MemorySegment m = w.data;
         long pa = 2L * pair * w.panelBytes;
         long pb = pa + w.panelBytes;
@@ -251,7 +250,7 @@ public final class Gemm {
         epilogue(w, y, y0, ys, mode, gate, pair, scratch, 8);
     }
 
-    private static void tile4Q8(PackedMatrix w, int pair, float[] x, int x0, int xs, float[] y, int y0, int ys, Mode mode, Gate gate, float[] scratch) {
+    private static void tile4Q8(PackedMatrix w, int pair, float[] x, int x0, int xs, float[] y, int y0, int ys, Mode mode, Activation gate, float[] scratch) {
         MemorySegment m = w.data;
         long pa = 2L * pair * w.panelBytes;
         long pb = pa + w.panelBytes;
@@ -287,7 +286,7 @@ public final class Gemm {
         epilogue(w, y, y0, ys, mode, gate, pair, scratch, 4);
     }
 
-    private static void tile4F(PackedMatrix w, int pair, float[] x, int x0, int xs, float[] y, int y0, int ys, Mode mode, Gate gate, float[] scratch) {
+    private static void tile4F(PackedMatrix w, int pair, float[] x, int x0, int xs, float[] y, int y0, int ys, Mode mode, Activation gate, float[] scratch) {
         MemorySegment m = w.data;
         long pa = 2L * pair * w.panelBytes;
         long pb = pa + w.panelBytes;
@@ -324,7 +323,7 @@ public final class Gemm {
      * One token over two consecutive pairs (four panels, four independent accumulators: a single
      * token's FMAs would otherwise wait on each other's latency). {@code pairs} is 1 for the last, odd pair.
      */
-    private static void tile1Q8(PackedMatrix w, int pair, float[] x, int x0, float[] y, int y0, Mode mode, Gate gate,
+    private static void tile1Q8(PackedMatrix w, int pair, float[] x, int x0, float[] y, int y0, Mode mode, Activation gate,
                                 float[] scratch) {
         MemorySegment m = w.data;
         long pa = 2L * pair * w.panelBytes;
@@ -347,7 +346,7 @@ public final class Gemm {
         epilogue(w, y, y0, 0, mode, gate, pair, scratch, 1);
     }
 
-    private static void tile1F(PackedMatrix w, int pair, int pairs, float[] x, int x0, float[] y, int y0, Mode mode, Gate gate,
+    private static void tile1F(PackedMatrix w, int pair, int pairs, float[] x, int x0, float[] y, int y0, Mode mode, Activation gate,
                               float[] scratch) {
         MemorySegment m = w.data;
         long pa = 2L * pair * w.panelBytes;
@@ -384,7 +383,7 @@ public final class Gemm {
      * tiles go through scratch rather than passing vectors here: a call that C2 does not inline
      * would box every vector argument, and the tiles are too big for it to inline more.
      */
-    private static void epilogue(PackedMatrix w, float[] y, int y0, int ys, Mode mode, Gate gate, int pair, float[] scratch, int tokens) {
+    private static void epilogue(PackedMatrix w, float[] y, int y0, int ys, Mode mode, Activation gate, int pair, float[] scratch, int tokens) {
         for (int t = 0; t < tokens; t++) {
             FloatVector a = FloatVector.fromArray(F, scratch, 2 * t * P);
             FloatVector b = FloatVector.fromArray(F, scratch, (2 * t + 1) * P);
@@ -394,7 +393,11 @@ public final class Gemm {
             }
             int row = y0 + t * ys;
             if (w.gated) {
-                put(y, mode, row + pair * P, gate.apply(a, b), w.outputs - pair * P);
+                // GatedActivation reads row [act half | gate half]: a's valid lanes, then b's
+                int valid = Math.min(P, w.outputs - pair * P);
+                a.intoArray(scratch, GATE_ROW);
+                b.intoArray(scratch, GATE_ROW + valid);
+                GatedActivation.apply(gate, scratch, GATE_ROW, y, row + pair * P, valid, 0, 1);
             } else {
                 int col = 2 * pair * P;
                 put(y, mode, row + col, a, w.outputs - col);
