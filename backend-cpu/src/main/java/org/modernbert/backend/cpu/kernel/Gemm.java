@@ -37,6 +37,8 @@ public final class Gemm {
     /** Floats of the per-thread scratch {@link #multiply} needs: one tile's results, then one gated row. */
     public static final int SCRATCH_FLOATS = 18 * Lanes.LANES;
     private static final VectorSpecies<Float> F = Lanes.F;
+    /** Per format: bytes from a pair's panel a to its panel b at the same input index (Q8_0: its scales). */
+    private static final long[] HALF_BYTES = {4L * Lanes.LANES, 2L * Lanes.LANES, 2L * Lanes.LANES};
     /** Where in the scratch the epilogue assembles a gated row (after the 16 tile results). */
     private static final int GATE_ROW = 16 * Lanes.LANES;
     private static final int P = Lanes.LANES;
@@ -52,7 +54,8 @@ public final class Gemm {
     /** 2^112: turns an F16 bit pattern shifted into F32 position (exponent bias 15 read as 127) into its value. */
     private static final float F16_EXPONENT_FIX = 0x1p112f;
     private static final int Q8 = PackedMatrix.Q8_BLOCK;
-    private static final int Q8_BYTES = PackedMatrix.Q8_PANEL_BLOCK_BYTES;
+    private static final int Q8_BYTES = PackedMatrix.Q8_PAIR_BLOCK_BYTES;
+    private static final int Q8_VALUES = PackedMatrix.Q8_VALUES;
 
     private Gemm() {
     }
@@ -136,23 +139,27 @@ public final class Gemm {
         return magnitude.reinterpretAsInts().lanewise(VectorOperators.OR, sign).reinterpretAsFloats();
     }
 
-    /** Input index {@code c} of the Q8_0 block whose int8 values start at byte {@code q}, times the scales. */
-    private static FloatVector q8(MemorySegment m, long q, int c, FloatVector d) {
+    /**
+     * Input index {@code c} of panel {@code half} (0 or 1) of the Q8_0 pair block starting at byte
+     * {@code block}, times that panel's scales {@code d}.
+     */
+    private static FloatVector q8(MemorySegment m, long block, int c, int half, FloatVector d) {
+        long row = block + Q8_VALUES + (long) c * 2 * P;
         if (B_PARTS == 1) {
-            ByteVector b = ByteVector.fromMemorySegment(B, m, q + (long) c * P, ByteOrder.LITTLE_ENDIAN);
+            ByteVector b = ByteVector.fromMemorySegment(B, m, row + (long) half * P, ByteOrder.LITTLE_ENDIAN);
             return ((FloatVector) b.convertShape(VectorOperators.B2F, F, 0)).mul(d);
         }
-        int part = c % B_PARTS;
-        ByteVector b = ByteVector.fromMemorySegment(B, m, q + (long) (c - part) * P, ByteOrder.LITTLE_ENDIAN);
-        return ((FloatVector) b.convertShape(VectorOperators.B2F, F, part)).mul(d);
+        // 4 lanes: one 8-byte load holds both panels of this input index
+        ByteVector b = ByteVector.fromMemorySegment(B, m, row, ByteOrder.LITTLE_ENDIAN);
+        return ((FloatVector) b.convertShape(VectorOperators.B2F, F, half)).mul(d);
     }
 
     // ---------------------------------------------------------------- tiles
 
     private static void tile8Q8(PackedMatrix w, int pair, float[] x, int x0, int xs, float[] y, int y0, int ys, Mode mode, Activation gate, float[] scratch) {
         MemorySegment m = w.data;
-        long pa = 2L * pair * w.panelBytes;
-        long pb = pa + w.panelBytes;
+        long pa = pair * w.pairBytes;
+        long pb = pa + HALF_BYTES[w.format.ordinal()];
         int x1 = x0 + xs, x2 = x1 + xs, x3 = x2 + xs, x4 = x3 + xs, x5 = x4 + xs, x6 = x5 + xs, x7 = x6 + xs;
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
         FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0, b4 = a0, b5 = a0, b6 = a0, b7 = a0;
@@ -162,8 +169,8 @@ public final class Gemm {
             FloatVector db = scales(m, pb);
             for (int c = 0; c < Q8; c++) {
                 int k = k0 + c;
-                FloatVector wa = q8(m, pa + 2L * P, c, da);
-                FloatVector wb = q8(m, pb + 2L * P, c, db);
+                FloatVector wa = q8(m, pa, c, 0, da);
+                FloatVector wb = q8(m, pa, c, 1, db);
                 FloatVector v = FloatVector.broadcast(F, x[x0 + k]);
                 a0 = v.fma(wa, a0); b0 = v.fma(wb, b0);
                 v = FloatVector.broadcast(F, x[x1 + k]);
@@ -203,14 +210,14 @@ public final class Gemm {
 
     private static void tile8F(PackedMatrix w, int pair, float[] x, int x0, int xs, float[] y, int y0, int ys, Mode mode, Activation gate, float[] scratch) {
         MemorySegment m = w.data;
-        long pa = 2L * pair * w.panelBytes;
-        long pb = pa + w.panelBytes;
+        long pa = pair * w.pairBytes;
+        long pb = pa + HALF_BYTES[w.format.ordinal()];
         int x1 = x0 + xs, x2 = x1 + xs, x3 = x2 + xs, x4 = x3 + xs, x5 = x4 + xs, x6 = x5 + xs, x7 = x6 + xs;
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
         FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0, b4 = a0, b5 = a0, b6 = a0, b7 = a0;
         int in = w.in;
         boolean bf16 = w.format == PackedMatrix.Format.BF16;
-        long step = (long) P * w.format.valueBytes;
+        long step = 2L * P * w.format.valueBytes;
         for (int k = 0; k < in; k++, pa += step, pb += step) {
             FloatVector wa = load(m, bf16, pa);
             FloatVector wb = load(m, bf16, pb);
@@ -252,8 +259,8 @@ public final class Gemm {
 
     private static void tile4Q8(PackedMatrix w, int pair, float[] x, int x0, int xs, float[] y, int y0, int ys, Mode mode, Activation gate, float[] scratch) {
         MemorySegment m = w.data;
-        long pa = 2L * pair * w.panelBytes;
-        long pb = pa + w.panelBytes;
+        long pa = pair * w.pairBytes;
+        long pb = pa + HALF_BYTES[w.format.ordinal()];
         int x1 = x0 + xs, x2 = x1 + xs, x3 = x2 + xs;
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0;
@@ -263,8 +270,8 @@ public final class Gemm {
             FloatVector db = scales(m, pb);
             for (int c = 0; c < Q8; c++) {
                 int k = k0 + c;
-                FloatVector wa = q8(m, pa + 2L * P, c, da);
-                FloatVector wb = q8(m, pb + 2L * P, c, db);
+                FloatVector wa = q8(m, pa, c, 0, da);
+                FloatVector wb = q8(m, pa, c, 1, db);
                 FloatVector v = FloatVector.broadcast(F, x[x0 + k]);
                 a0 = v.fma(wa, a0); b0 = v.fma(wb, b0);
                 v = FloatVector.broadcast(F, x[x1 + k]);
@@ -288,14 +295,14 @@ public final class Gemm {
 
     private static void tile4F(PackedMatrix w, int pair, float[] x, int x0, int xs, float[] y, int y0, int ys, Mode mode, Activation gate, float[] scratch) {
         MemorySegment m = w.data;
-        long pa = 2L * pair * w.panelBytes;
-        long pb = pa + w.panelBytes;
+        long pa = pair * w.pairBytes;
+        long pb = pa + HALF_BYTES[w.format.ordinal()];
         int x1 = x0 + xs, x2 = x1 + xs, x3 = x2 + xs;
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0;
         int in = w.in;
         boolean bf16 = w.format == PackedMatrix.Format.BF16;
-        long step = (long) P * w.format.valueBytes;
+        long step = 2L * P * w.format.valueBytes;
         for (int k = 0; k < in; k++, pa += step, pb += step) {
             FloatVector wa = load(m, bf16, pa);
             FloatVector wb = load(m, bf16, pb);
@@ -326,16 +333,16 @@ public final class Gemm {
     private static void tile1Q8(PackedMatrix w, int pair, float[] x, int x0, float[] y, int y0, Mode mode, Activation gate,
                                 float[] scratch) {
         MemorySegment m = w.data;
-        long pa = 2L * pair * w.panelBytes;
-        long pb = pa + w.panelBytes;
+        long pa = pair * w.pairBytes;
+        long pb = pa + HALF_BYTES[w.format.ordinal()];
         FloatVector a = FloatVector.zero(F), b = a;
         int in = w.in;
         for (int k0 = 0; k0 < in; k0 += Q8, pa += Q8_BYTES, pb += Q8_BYTES) {
             FloatVector da = scales(m, pa);
             FloatVector db = scales(m, pb);
             for (int c = 0; c < Q8; c++) {
-                FloatVector wa = q8(m, pa + 2L * P, c, da);
-                FloatVector wb = q8(m, pb + 2L * P, c, db);
+                FloatVector wa = q8(m, pa, c, 0, da);
+                FloatVector wb = q8(m, pa, c, 1, db);
                 FloatVector v = FloatVector.broadcast(F, x[x0 + k0 + c]);
                 a = v.fma(wa, a);
                 b = v.fma(wb, b);
@@ -349,15 +356,15 @@ public final class Gemm {
     private static void tile1F(PackedMatrix w, int pair, int pairs, float[] x, int x0, float[] y, int y0, Mode mode, Activation gate,
                               float[] scratch) {
         MemorySegment m = w.data;
-        long pa = 2L * pair * w.panelBytes;
-        long pb = pa + w.panelBytes;
+        long pa = pair * w.pairBytes;
+        long pb = pa + HALF_BYTES[w.format.ordinal()];
         // the second pair re-reads the first when there is none (its results are not stored)
-        long pc = pairs == 2 ? pb + w.panelBytes : pa;
-        long pd = pairs == 2 ? pc + w.panelBytes : pb;
+        long pc = pairs == 2 ? pa + w.pairBytes : pa;
+        long pd = pc + HALF_BYTES[w.format.ordinal()];
         FloatVector a = FloatVector.zero(F), b = a, c = a, d = a;
         int in = w.in;
         boolean bf16 = w.format == PackedMatrix.Format.BF16;
-        long step = (long) P * w.format.valueBytes;
+        long step = 2L * P * w.format.valueBytes;
         for (int k = 0; k < in; k++, pa += step, pb += step, pc += step, pd += step) {
             FloatVector v = FloatVector.broadcast(F, x[x0 + k]);
             a = v.fma(load(m, bf16, pa), a);

@@ -7,14 +7,16 @@ import java.nio.ByteOrder;
 
 /**
  * A weight matrix {@code W [rows, in]} repacked once at load into the layout {@link Gemm} streams:
- * panels of {@link Lanes#LANES} output rows, each panel {@code [in][LANES]} (one vector per input
- * index), so a micro-kernel multiplies one weight vector by a broadcast activation for every token of
- * its tile (an outer product, no lane reductions) and reads each panel front to back. Panels go in
- * pairs, the kernels' unit of work; rows past the matrix are zero.
+ * panels of {@link Lanes#LANES} output rows (one vector per input index), so a micro-kernel
+ * multiplies one weight vector by a broadcast activation for every token of its tile (an outer
+ * product, no lane reductions). Panels go in pairs, the kernels' unit of work, interleaved by input
+ * index ({@code [in][2][LANES]}): a tile reads its pair as one stream front to back (for BF16 one
+ * 64-byte cache line per input index), which the hardware prefetcher follows better than two
+ * streams a panel apart. Rows past the matrix are zero.
  * <p>
  * Formats: F32 and BF16 panels hold the values as the checkpoint had them (BF16 is widened in
- * registers). Q8_0 panels keep GGML's 34 bytes per 32 weights: per block of 32 input indices, the
- * {@code LANES} F16 scales of the panel's rows, then {@code [32][LANES]} int8 values.
+ * registers). Q8_0 keeps GGML's 34 bytes per 32 weights: per block of 32 input indices, the
+ * {@code 2 x LANES} F16 scales of the pair's rows, then {@code [32][2][LANES]} int8 values.
  * <p>
  * A gated matrix ({@code [2 * half, in]}, the GeGLU {@code Wi} whose first half is activated and
  * multiplied by the second) pairs panel {@code j} of the first half with panel {@code j} of the second,
@@ -39,8 +41,10 @@ public final class PackedMatrix {
 
     static final int P = Lanes.LANES;
     static final int Q8_BLOCK = 32;
-    /** Bytes of one Q8_0 block of one panel: {@code P} F16 scales, then {@code 32 x P} int8. */
-    static final int Q8_PANEL_BLOCK_BYTES = P * 2 + Q8_BLOCK * P;
+    /** Bytes of one Q8_0 block of one pair: {@code 2P} F16 scales, then {@code 32 x 2P} int8. */
+    static final int Q8_PAIR_BLOCK_BYTES = 2 * (P * 2 + Q8_BLOCK * P);
+    /** Where a Q8_0 pair block's int8 values start (after the scales). */
+    static final int Q8_VALUES = 4 * P;
     private static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfShort I16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
@@ -51,7 +55,7 @@ public final class PackedMatrix {
     final boolean gated;
     /** Outputs written per token: {@code rows}, or {@code rows / 2} for a gated matrix. */
     final int outputs;
-    final long panelBytes;
+    final long pairBytes;
     final MemorySegment data;
     /** Per panel lane, in panel order (zeros on padding), or null. */
     final float[] bias;
@@ -70,9 +74,9 @@ public final class PackedMatrix {
         this.outputs = gated ? rows / 2 : rows;
         int panels = gated ? 2 * ceilDiv(rows / 2, P) : 2 * ceilDiv(rows, 2 * P);
         this.pairs = panels / 2;
-        this.panelBytes = format == Format.Q8_0 ? (long) (in / Q8_BLOCK) * Q8_PANEL_BLOCK_BYTES : (long) in * P * format.valueBytes;
+        this.pairBytes = format == Format.Q8_0 ? (long) (in / Q8_BLOCK) * Q8_PAIR_BLOCK_BYTES : 2L * in * P * format.valueBytes;
         // the GC frees the panels with the executor that holds them; 64-byte alignment keeps vector loads in one cache line
-        this.data = Arena.ofAuto().allocate(panelBytes * panels, 64);
+        this.data = Arena.ofAuto().allocate(pairBytes * pairs, 64);
         this.bias = bias == null ? null : new float[panels * P];
         for (int panel = 0; panel < panels; panel++) {
             for (int lane = 0; lane < P; lane++) {
@@ -132,18 +136,19 @@ public final class PackedMatrix {
     }
 
     private void copyRow(MemorySegment src, int row, int panel, int lane) {
-        long base = panel * panelBytes;
+        long base = (panel / 2) * pairBytes;
+        int half = panel % 2;
         switch (format) {
             case F32 -> {
                 long s = (long) row * in * 4;
                 for (int k = 0; k < in; k++) {
-                    data.set(F32_LE, base + ((long) k * P + lane) * 4, src.get(F32_LE, s + (long) k * 4));
+                    data.set(F32_LE, base + ((long) k * 2 * P + half * P + lane) * 4, src.get(F32_LE, s + (long) k * 4));
                 }
             }
             case BF16 -> {
                 long s = (long) row * in * 2;
                 for (int k = 0; k < in; k++) {
-                    data.set(I16_LE, base + ((long) k * P + lane) * 2, src.get(I16_LE, s + (long) k * 2));
+                    data.set(I16_LE, base + ((long) k * 2 * P + half * P + lane) * 2, src.get(I16_LE, s + (long) k * 2));
                 }
             }
             case Q8_0 -> {
@@ -151,14 +156,14 @@ public final class PackedMatrix {
                 long s = (long) row * blocks * (2 + Q8_BLOCK);
                 for (int b = 0; b < blocks; b++) {
                     long srcBlock = s + (long) b * (2 + Q8_BLOCK);
-                    long dstBlock = base + (long) b * Q8_PANEL_BLOCK_BYTES;
+                    long dstBlock = base + (long) b * Q8_PAIR_BLOCK_BYTES;
                     short scale = src.get(I16_LE, srcBlock);
                     if ((scale & 0x7C00) == 0x7C00) {
                         throw new IllegalArgumentException("row " + row + ", block " + b + ": the Q8_0 scale is not finite");
                     }
-                    data.set(I16_LE, dstBlock + lane * 2L, scale);
+                    data.set(I16_LE, dstBlock + (half * P + lane) * 2L, scale);
                     for (int c = 0; c < Q8_BLOCK; c++) {
-                        data.set(ValueLayout.JAVA_BYTE, dstBlock + 2L * P + (long) c * P + lane,
+                        data.set(ValueLayout.JAVA_BYTE, dstBlock + Q8_VALUES + (long) c * 2 * P + half * P + lane,
                                 src.get(ValueLayout.JAVA_BYTE, srcBlock + 2 + c));
                     }
                 }
