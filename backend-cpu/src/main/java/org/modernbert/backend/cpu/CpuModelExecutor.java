@@ -45,19 +45,20 @@ import java.util.Objects;
 final class CpuModelExecutor implements ModelExecutor {
     private static final Logger LOG = LogManager.getLogger(CpuModelExecutor.class);
     /**
-     * Multiply-adds below which waking the other threads costs more than it saves. A parked worker
-     * takes tens of microseconds to wake (more on a busy machine), while one core does ~1M BF16
-     * multiply-adds in about that time; below this a single-token decode step of a small model
-     * ran 4x slower on 2 threads than on 1. Since the 4-token tiles run at ~40 G multiply-adds/s,
-     * an 8-sequence decode step's Q/K/V (1.5M) takes about one wake-up too, so the bar is 2^22.
+     * Multiply-adds below which handing work to the other threads costs more than it saves. Workers
+     * spin between the regions of a step ({@link WorkerPool}), so a hand-off costs a few
+     * microseconds, while one core does 2^19 multiply-adds in ~5-15 us; a region of a step that
+     * follows a pause (the first of a step) may find them parked, which costs tens of microseconds.
      */
-    static final long PARALLEL_MIN_WORK = 1L << 22;
+    static final long PARALLEL_MIN_WORK = 1L << 19;
     /**
      * A matrix product over few tokens is bound by streaming its weights from memory, not by its
      * multiply-adds: counted as this many multiply-adds per weight byte, so a decode step's matrices of
      * more than ~512 KiB (the 150M model's, not the 4M demo model's) use every core.
      */
     static final long MATMUL_WORK_PER_BYTE = 8;
+    /** Attention per query, key and hidden value: two multiply-adds (scores, values) plus the softmax's share. */
+    static final long ATTENTION_WORK = 4;
     /** LayerNorm and RoPE cost about this many multiply-adds' time per value (several passes, a divide). */
     static final long ELEMENTWISE_WORK = 8;
 
@@ -510,7 +511,8 @@ final class CpuModelExecutor implements ModelExecutor {
         if (!l.sliding) {
             dispatch(attCaches.length * heads, 1, (long) tokens * hidden, keyWriteTask);
         }
-        dispatch(attentionUnits(l.sliding), 1, (long) tokens * (l.sliding ? Math.min(maxEnd, window) : maxEnd) * hidden, attentionTask);
+        dispatch(attentionUnits(l.sliding), 1,
+                (long) tokens * (l.sliding ? Math.min(maxEnd, window) : maxEnd) * hidden * ATTENTION_WORK, attentionTask);
         matmul1(attn, hidden, tokens, true, l.o, x, hidden);
         layerNorm(x, h, l.mlpNorm, l.mlpNormBias, tokens);
         matmul1(h, hidden, tokens, false, l.wi, gated, intermediate);

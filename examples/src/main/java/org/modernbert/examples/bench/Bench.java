@@ -18,6 +18,7 @@ import java.nio.file.Path;
  */
 public final class Bench {
     private static final int BANDWIDTH_PASSES = 5;
+    private static final int BANDWIDTH_ROUNDS = 4;
     private static final int FMA_PASSES = 3;
 
     private Bench() {
@@ -58,7 +59,8 @@ public final class Bench {
 
         int threads = options.effectiveThreads();
         long buffer = MachinePeaks.bandwidthBufferBytes();
-        double bandwidth = MachinePeaks.readBandwidth(threads, buffer, BANDWIDTH_PASSES);
+        // several rounds: a roofline from a low reading would flatter the decode figure
+        double bandwidth = MachinePeaks.readBandwidth(threads, buffer, BANDWIDTH_PASSES, BANDWIDTH_ROUNDS);
         double fma = MachinePeaks.fmaPeak(threads, FMA_PASSES);
 
         int batch = s.batch();

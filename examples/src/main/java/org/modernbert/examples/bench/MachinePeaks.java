@@ -46,17 +46,24 @@ public final class MachinePeaks {
 
     /**
      * Read bandwidth in GB/s (10^9 bytes per second): {@code threads} threads each sum their share of a
-     * {@code bytes}-long off-heap buffer with vector loads; the best of {@code passes} timed passes, after
-     * one untimed pass (the JIT and page faults).
+     * {@code bytes}-long off-heap buffer with vector loads; the best of {@code rounds} rounds 200 ms apart
+     * (on a shared machine a neighbour's burst can halve one round) of {@code passes} timed passes each,
+     * after one untimed pass (the JIT and page faults).
      */
-    public static double readBandwidth(int threads, long bytes, int passes) {
+    public static double readBandwidth(int threads, long bytes, int passes, int rounds) {
         long vectorBytes = SPECIES.vectorByteSize();
         long chunk = bytes / threads / (vectorBytes * 4) * (vectorBytes * 4);
         try (Arena arena = Arena.ofShared()) {
             MemorySegment buffer = arena.allocate(chunk * threads, 64);
             buffer.fill((byte) 1); // real pages: an untouched page may read as the shared zero page, from cache
             warmUp(() -> sum(buffer.asSlice(0, vectorBytes * 4 * 256)));
-            double best = bestOf(passes + 1, threads, t -> sum(buffer.asSlice(t * chunk, chunk)));
+            double best = Double.MAX_VALUE;
+            for (int round = 0; round < rounds; round++) {
+                if (round > 0) {
+                    pause();
+                }
+                best = Math.min(best, bestOf(passes + 1, threads, t -> sum(buffer.asSlice(t * chunk, chunk))));
+            }
             return chunk * threads / best / 1e9;
         }
     }
@@ -192,5 +199,13 @@ public final class MachinePeaks {
         }
         FloatVector s = a0.add(a1).add(a2).add(a3).add(a4).add(a5).add(a6).add(a7).add(a8).add(a9).add(a10).add(a11);
         return s.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+    }
+
+    private static void pause() {
+        try {
+            Thread.sleep(200);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

@@ -27,9 +27,18 @@ public final class GatedActivation {
      * {@code outOff + t * half}.
      */
     public static void apply(Activation act, float[] u, int uOff, float[] out, int outOff, int half, int from, int to) {
-        for (int t = from; t < to; t++) {
-            int uo = uOff + t * 2 * half;
-            int oo = outOff + t * half;
+        apply(act, u, uOff + from * 2 * half, 2 * half, out, outOff + from * half, half, half, to - from);
+    }
+
+    /**
+     * The same over {@code rows} rows with explicit strides: row {@code t} of u (its act half, then
+     * its gate half) starts at {@code uOff + t * uStride}, of out at {@code outOff + t * outStride}.
+     */
+    public static void apply(Activation act, float[] u, int uOff, int uStride, float[] out, int outOff, int outStride,
+                             int half, int rows) {
+        for (int t = 0; t < rows; t++) {
+            int uo = uOff + t * uStride;
+            int oo = outOff + t * outStride;
             if (act == Activation.GELU) {
                 geluRow(u, uo, u, uo + half, out, oo, half);
             } else {

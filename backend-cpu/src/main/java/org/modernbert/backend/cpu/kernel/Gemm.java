@@ -34,13 +34,11 @@ public final class Gemm {
     /** What to do with a result: overwrite y, or add to it (residual connections). */
     public enum Mode { STORE, ACCUMULATE }
 
-    /** Floats of the per-thread scratch {@link #multiply} needs: one tile's results, then one gated row. */
-    public static final int SCRATCH_FLOATS = 18 * Lanes.LANES;
+    /** Floats of the per-thread scratch {@link #multiply} needs: one tile's results. */
+    public static final int SCRATCH_FLOATS = 16 * Lanes.LANES;
     private static final VectorSpecies<Float> F = Lanes.F;
     /** Per format: bytes from a pair's panel a to its panel b at the same input index (Q8_0: its scales). */
     private static final long[] HALF_BYTES = {4L * Lanes.LANES, 2L * Lanes.LANES, 2L * Lanes.LANES};
-    /** Where in the scratch the epilogue assembles a gated row (after the 16 tile results). */
-    private static final int GATE_ROW = 16 * Lanes.LANES;
     private static final int P = Lanes.LANES;
     /** Shorts of one BF16 panel vector (same lane count as F). */
     private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
@@ -391,41 +389,67 @@ public final class Gemm {
      * would box every vector argument, and the tiles are too big for it to inline more.
      */
     private static void epilogue(PackedMatrix w, float[] y, int y0, int ys, Mode mode, Activation gate, int pair, float[] scratch, int tokens) {
+        if (w.gated) {
+            gatedEpilogue(w, y, y0, ys, gate, pair, scratch, tokens);
+            return;
+        }
+        int col = 2 * pair * P;
+        int validA = Math.min(P, w.outputs - col);
+        int validB = Math.min(P, w.outputs - col - P);
+        boolean accumulate = mode == Mode.ACCUMULATE;
+        // written out per panel, not through a helper taking a vector: C2 does not always inline one
+        // here, and then boxes the vector of every call
         for (int t = 0; t < tokens; t++) {
+            int at = y0 + t * ys + col;
             FloatVector a = FloatVector.fromArray(F, scratch, 2 * t * P);
             FloatVector b = FloatVector.fromArray(F, scratch, (2 * t + 1) * P);
             if (w.bias != null) {
                 a = a.add(FloatVector.fromArray(F, w.bias, 2 * pair * P));
                 b = b.add(FloatVector.fromArray(F, w.bias, (2 * pair + 1) * P));
             }
-            int row = y0 + t * ys;
-            if (w.gated) {
-                // GatedActivation reads row [act half | gate half]: a's valid lanes, then b's
-                int valid = Math.min(P, w.outputs - pair * P);
-                a.intoArray(scratch, GATE_ROW);
-                b.intoArray(scratch, GATE_ROW + valid);
-                GatedActivation.apply(gate, scratch, GATE_ROW, y, row + pair * P, valid, 0, 1);
+            if (validB == P) {
+                if (accumulate) {
+                    a = a.add(FloatVector.fromArray(F, y, at));
+                    b = b.add(FloatVector.fromArray(F, y, at + P));
+                }
+                a.intoArray(y, at);
+                b.intoArray(y, at + P);
             } else {
-                int col = 2 * pair * P;
-                put(y, mode, row + col, a, w.outputs - col);
-                put(y, mode, row + col + P, b, w.outputs - col - P);
+                VectorMask<Float> maskA = F.indexInRange(0, validA);
+                if (accumulate) {
+                    a = a.add(FloatVector.fromArray(F, y, at, maskA));
+                }
+                a.intoArray(y, at, maskA);
+                if (validB > 0) {
+                    VectorMask<Float> maskB = F.indexInRange(0, validB);
+                    if (accumulate) {
+                        b = b.add(FloatVector.fromArray(F, y, at + P, maskB));
+                    }
+                    b.intoArray(y, at + P, maskB);
+                }
             }
         }
     }
 
-    /** Writes (or adds) the first {@code min(P, valid)} lanes of {@code v} at {@code y[at]}. */
-    private static void put(float[] y, Mode mode, int at, FloatVector v, int valid) {
-        if (valid >= P) {
-            if (mode == Mode.ACCUMULATE) {
-                v = v.add(FloatVector.fromArray(F, y, at));
+    /** {@code act(a) * b} per token, through {@link GatedActivation}, which reads a row [act half | gate half]. */
+    private static void gatedEpilogue(PackedMatrix w, float[] y, int y0, int ys, Activation gate, int pair, float[] scratch, int tokens) {
+        int valid = Math.min(P, w.outputs - pair * P);
+        if (w.bias != null) {
+            FloatVector biasA = FloatVector.fromArray(F, w.bias, 2 * pair * P);
+            FloatVector biasB = FloatVector.fromArray(F, w.bias, (2 * pair + 1) * P);
+            for (int t = 0; t < tokens; t++) {
+                FloatVector.fromArray(F, scratch, 2 * t * P).add(biasA).intoArray(scratch, 2 * t * P);
+                FloatVector.fromArray(F, scratch, (2 * t + 1) * P).add(biasB).intoArray(scratch, (2 * t + 1) * P);
             }
-            v.intoArray(y, at);
-        } else if (valid > 0) {
-            VectorMask<Float> mask = F.indexInRange(0, valid);
-            if (mode == Mode.ACCUMULATE) {
-                v = v.add(FloatVector.fromArray(F, y, at, mask));
-            }
-            v.intoArray(y, at, mask);
+        }
+        if (valid == P) {
+            // the tile left each token's rows as [a | b], exactly the layout GatedActivation reads
+            GatedActivation.apply(gate, scratch, 0, 2 * P, y, y0 + pair * P, ys, P, tokens);
+            return;
+        }
+        for (int t = 0; t < tokens; t++) {
+            System.arraycopy(scratch, (2 * t + 1) * P, scratch, 2 * t * P + valid, valid);
+            GatedActivation.apply(gate, scratch, 2 * t * P, 2 * P, y, y0 + t * ys + pair * P, ys, valid, 1);
         }
     }
 }
