@@ -115,7 +115,8 @@ class PastKeyValuesTest {
             CausalLmOutput ok = m.forward(ForwardRequest.ids(ids).withAttentionMask(mask)
                     .withLabels(List.of(new int[]{-100, -100, -100, 405, 46})));
             CausalLmOutput alone = m.forward(ForwardRequest.ids(new int[]{347, 405, 46}).withLabels(List.of(new int[]{-100, 405, 46})));
-            assertEquals(alone.loss(), ok.loss(), 1e-6, "the padded row's loss is the row's own");
+            // float rounding only: the padded row's keys sit in other attention blocks than the row's alone
+            assertEquals(alone.loss(), ok.loss(), 1e-6 * Math.abs(alone.loss()), "the padded row's loss is the row's own");
         }
     }
 
