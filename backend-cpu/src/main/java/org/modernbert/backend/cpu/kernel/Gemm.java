@@ -100,12 +100,12 @@ public final class Gemm {
                 }
             }
         }
-        // single tokens: F32/BF16 over two pairs at a time (four accumulators hide the FMA latency);
+        // single tokens: F32/BF16 over four pairs at a time (see tile1F);
         // Q8_0 over one pair, whose dequantisation gives the FMAs enough independent work (and four
         // pairs' worth of it exceeds what C2 inlines into one method)
-        int pairStep = q8 ? 1 : 2;
+        int pairStep = q8 ? 1 : 4;
         for (int pair = pairFrom; pair < pairTo && tiled < tokens; pair += pairStep) {
-            int pairs = Math.min(2, pairTo - pair);
+            int pairs = Math.min(4, pairTo - pair);
             for (int t = tiled; t < tokens; t++) {
                 if (q8) {
                     tile1Q8(w, pair, x, xOff + t * xStride, y, yOff + t * yStride, mode, gate, scratch);
@@ -203,7 +203,7 @@ public final class Gemm {
         b6.intoArray(scratch, 13 * P);
         a7.intoArray(scratch, 14 * P);
         b7.intoArray(scratch, 15 * P);
-        epilogue(w, y, y0, ys, mode, gate, pair, scratch, 8);
+        epilogue(w, y, y0, ys, mode, gate, pair, scratch, 0, 8);
     }
 
     private static void tile8F(PackedMatrix w, int pair, float[] x, int x0, int xs, float[] y, int y0, int ys, Mode mode, Activation gate, float[] scratch) {
@@ -252,7 +252,7 @@ public final class Gemm {
         b6.intoArray(scratch, 13 * P);
         a7.intoArray(scratch, 14 * P);
         b7.intoArray(scratch, 15 * P);
-        epilogue(w, y, y0, ys, mode, gate, pair, scratch, 8);
+        epilogue(w, y, y0, ys, mode, gate, pair, scratch, 0, 8);
     }
 
     private static void tile4Q8(PackedMatrix w, int pair, float[] x, int x0, int xs, float[] y, int y0, int ys, Mode mode, Activation gate, float[] scratch) {
@@ -288,7 +288,7 @@ public final class Gemm {
         b2.intoArray(scratch, 5 * P);
         a3.intoArray(scratch, 6 * P);
         b3.intoArray(scratch, 7 * P);
-        epilogue(w, y, y0, ys, mode, gate, pair, scratch, 4);
+        epilogue(w, y, y0, ys, mode, gate, pair, scratch, 0, 4);
     }
 
     private static void tile4F(PackedMatrix w, int pair, float[] x, int x0, int xs, float[] y, int y0, int ys, Mode mode, Activation gate, float[] scratch) {
@@ -321,13 +321,10 @@ public final class Gemm {
         b2.intoArray(scratch, 5 * P);
         a3.intoArray(scratch, 6 * P);
         b3.intoArray(scratch, 7 * P);
-        epilogue(w, y, y0, ys, mode, gate, pair, scratch, 4);
+        epilogue(w, y, y0, ys, mode, gate, pair, scratch, 0, 4);
     }
 
-    /**
-     * One token over two consecutive pairs (four panels, four independent accumulators: a single
-     * token's FMAs would otherwise wait on each other's latency). {@code pairs} is 1 for the last, odd pair.
-     */
+    /** One token over one pair of Q8_0 panels. */
     private static void tile1Q8(PackedMatrix w, int pair, float[] x, int x0, float[] y, int y0, Mode mode, Activation gate,
                                 float[] scratch) {
         MemorySegment m = w.data;
@@ -348,35 +345,48 @@ public final class Gemm {
         }
         a.intoArray(scratch, 0);
         b.intoArray(scratch, P);
-        epilogue(w, y, y0, 0, mode, gate, pair, scratch, 1);
+        epilogue(w, y, y0, 0, mode, gate, pair, scratch, 0, 1);
     }
 
+    /**
+     * One token over up to four consecutive pairs (eight panels: eight independent accumulators, and
+     * four streams in flight, which a single token needs to draw the memory's bandwidth: with two
+     * pairs a decode matrix streamed at ~32 GB/s on this machine's two cores, with four at ~45).
+     * Missing pairs re-read the first (their results are not stored).
+     */
     private static void tile1F(PackedMatrix w, int pair, int pairs, float[] x, int x0, float[] y, int y0, Mode mode, Activation gate,
-                              float[] scratch) {
+                               float[] scratch) {
         MemorySegment m = w.data;
-        long pa = pair * w.pairBytes;
-        long pb = pa + HALF_BYTES[w.format.ordinal()];
-        // the second pair re-reads the first when there is none (its results are not stored)
-        long pc = pairs == 2 ? pa + w.pairBytes : pa;
-        long pd = pc + HALF_BYTES[w.format.ordinal()];
-        FloatVector a = FloatVector.zero(F), b = a, c = a, d = a;
+        long half = HALF_BYTES[w.format.ordinal()];
+        long p0 = pair * w.pairBytes;
+        long p1 = pairs > 1 ? p0 + w.pairBytes : p0;
+        long p2 = pairs > 2 ? p1 + w.pairBytes : p0;
+        long p3 = pairs > 3 ? p2 + w.pairBytes : p0;
+        FloatVector a0 = FloatVector.zero(F), b0 = a0, a1 = a0, b1 = a0, a2 = a0, b2 = a0, a3 = a0, b3 = a0;
         int in = w.in;
         boolean bf16 = w.format == PackedMatrix.Format.BF16;
         long step = 2L * P * w.format.valueBytes;
-        for (int k = 0; k < in; k++, pa += step, pb += step, pc += step, pd += step) {
+        for (int k = 0; k < in; k++, p0 += step, p1 += step, p2 += step, p3 += step) {
             FloatVector v = FloatVector.broadcast(F, x[x0 + k]);
-            a = v.fma(load(m, bf16, pa), a);
-            b = v.fma(load(m, bf16, pb), b);
-            c = v.fma(load(m, bf16, pc), c);
-            d = v.fma(load(m, bf16, pd), d);
+            a0 = v.fma(load(m, bf16, p0), a0);
+            b0 = v.fma(load(m, bf16, p0 + half), b0);
+            a1 = v.fma(load(m, bf16, p1), a1);
+            b1 = v.fma(load(m, bf16, p1 + half), b1);
+            a2 = v.fma(load(m, bf16, p2), a2);
+            b2 = v.fma(load(m, bf16, p2 + half), b2);
+            a3 = v.fma(load(m, bf16, p3), a3);
+            b3 = v.fma(load(m, bf16, p3 + half), b3);
         }
-        a.intoArray(scratch, 0);
-        b.intoArray(scratch, P);
-        epilogue(w, y, y0, 0, mode, gate, pair, scratch, 1);
-        if (pairs == 2) {
-            c.intoArray(scratch, 0);
-            d.intoArray(scratch, P);
-            epilogue(w, y, y0, 0, mode, gate, pair + 1, scratch, 1);
+        a0.intoArray(scratch, 0);
+        b0.intoArray(scratch, P);
+        a1.intoArray(scratch, 2 * P);
+        b1.intoArray(scratch, 3 * P);
+        a2.intoArray(scratch, 4 * P);
+        b2.intoArray(scratch, 5 * P);
+        a3.intoArray(scratch, 6 * P);
+        b3.intoArray(scratch, 7 * P);
+        for (int i = 0; i < pairs; i++) {
+            epilogue(w, y, y0, 0, mode, gate, pair + i, scratch, 2 * i * P, 1);
         }
     }
 
@@ -388,9 +398,10 @@ public final class Gemm {
      * tiles go through scratch rather than passing vectors here: a call that C2 does not inline
      * would box every vector argument, and the tiles are too big for it to inline more.
      */
-    private static void epilogue(PackedMatrix w, float[] y, int y0, int ys, Mode mode, Activation gate, int pair, float[] scratch, int tokens) {
+    private static void epilogue(PackedMatrix w, float[] y, int y0, int ys, Mode mode, Activation gate, int pair, float[] scratch,
+                                 int base, int tokens) {
         if (w.gated) {
-            gatedEpilogue(w, y, y0, ys, gate, pair, scratch, tokens);
+            gatedEpilogue(w, y, y0, ys, gate, pair, scratch, base, tokens);
             return;
         }
         int col = 2 * pair * P;
@@ -401,8 +412,8 @@ public final class Gemm {
         // here, and then boxes the vector of every call
         for (int t = 0; t < tokens; t++) {
             int at = y0 + t * ys + col;
-            FloatVector a = FloatVector.fromArray(F, scratch, 2 * t * P);
-            FloatVector b = FloatVector.fromArray(F, scratch, (2 * t + 1) * P);
+            FloatVector a = FloatVector.fromArray(F, scratch, base + 2 * t * P);
+            FloatVector b = FloatVector.fromArray(F, scratch, base + (2 * t + 1) * P);
             if (w.bias != null) {
                 a = a.add(FloatVector.fromArray(F, w.bias, 2 * pair * P));
                 b = b.add(FloatVector.fromArray(F, w.bias, (2 * pair + 1) * P));
@@ -432,24 +443,27 @@ public final class Gemm {
     }
 
     /** {@code act(a) * b} per token, through {@link GatedActivation}, which reads a row [act half | gate half]. */
-    private static void gatedEpilogue(PackedMatrix w, float[] y, int y0, int ys, Activation gate, int pair, float[] scratch, int tokens) {
+    private static void gatedEpilogue(PackedMatrix w, float[] y, int y0, int ys, Activation gate, int pair, float[] scratch,
+                                      int base, int tokens) {
         int valid = Math.min(P, w.outputs - pair * P);
         if (w.bias != null) {
             FloatVector biasA = FloatVector.fromArray(F, w.bias, 2 * pair * P);
             FloatVector biasB = FloatVector.fromArray(F, w.bias, (2 * pair + 1) * P);
             for (int t = 0; t < tokens; t++) {
-                FloatVector.fromArray(F, scratch, 2 * t * P).add(biasA).intoArray(scratch, 2 * t * P);
-                FloatVector.fromArray(F, scratch, (2 * t + 1) * P).add(biasB).intoArray(scratch, (2 * t + 1) * P);
+                int at = base + 2 * t * P;
+                FloatVector.fromArray(F, scratch, at).add(biasA).intoArray(scratch, at);
+                FloatVector.fromArray(F, scratch, at + P).add(biasB).intoArray(scratch, at + P);
             }
         }
         if (valid == P) {
             // the tile left each token's rows as [a | b], exactly the layout GatedActivation reads
-            GatedActivation.apply(gate, scratch, 0, 2 * P, y, y0 + pair * P, ys, P, tokens);
+            GatedActivation.apply(gate, scratch, base, 2 * P, y, y0 + pair * P, ys, P, tokens);
             return;
         }
         for (int t = 0; t < tokens; t++) {
-            System.arraycopy(scratch, (2 * t + 1) * P, scratch, 2 * t * P + valid, valid);
-            GatedActivation.apply(gate, scratch, 2 * t * P, 2 * P, y, y0 + t * ys + pair * P, ys, valid, 1);
+            int at = base + 2 * t * P;
+            System.arraycopy(scratch, at + P, scratch, at + valid, valid);
+            GatedActivation.apply(gate, scratch, at, 2 * P, y, y0 + t * ys + pair * P, ys, valid, 1);
         }
     }
 }
