@@ -664,7 +664,8 @@ final class CpuModelExecutor implements ModelExecutor {
         }
         // a step of few tokens streams the weights from memory: worth both cores once there are enough bytes
         long work = Math.max((long) tokens * pairs * 2 * Lanes.LANES * mmMatrix[0].in(), bytes * MATMUL_WORK_PER_BYTE);
-        dispatch(pairs, 1, work, matmulTask);
+        // chunks of 4 pairs: a single token's tile streams four at once
+        dispatch(pairs, 4, work, matmulTask);
         mmIn = null;
         Arrays.fill(mmOut, null);
     }

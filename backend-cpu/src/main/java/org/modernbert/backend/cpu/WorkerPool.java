@@ -6,8 +6,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * One persistent set of daemon threads that splits a range of work units into contiguous static
- * chunks, one per thread; the calling thread takes chunk 0. No task objects are created per call
+ * One persistent set of daemon threads that splits a range of work units into contiguous chunks,
+ * a few per thread, which the threads (the caller among them) claim in order from one counter. Static
+ * halves left the caller waiting whenever the other core was slowed by a neighbour on this shared
+ * machine; small claimed chunks let the faster thread take more. No task objects are created per call
  * (callers pass reusable {@link RangeTask}s), so a forward step allocates nothing here.
  */
 final class WorkerPool implements AutoCloseable {
@@ -28,9 +30,13 @@ final class WorkerPool implements AutoCloseable {
     private final int parallelism;
     private final Thread[] workers;
     private final AtomicInteger pending = new AtomicInteger();
+    /** The first unit not yet claimed by a thread. */
+    private final AtomicInteger next = new AtomicInteger();
+    /** Chunks per thread: enough to even out a slowed thread, few enough that claiming costs nothing. */
+    private static final int CHUNKS_PER_THREAD = 4;
     private volatile RangeTask task;
     private volatile int units;
-    private volatile int align;
+    private volatile int chunk;
     private volatile long generation;
     private volatile boolean closed;
     private volatile Throwable failure;
@@ -65,8 +71,8 @@ final class WorkerPool implements AutoCloseable {
     }
 
     /**
-     * Runs {@code task} over {@code [0, units)} split into {@link #parallelism()} contiguous chunks
-     * whose inner boundaries are multiples of {@code align}; returns when every chunk is done.
+     * Runs {@code task} over {@code [0, units)} in contiguous chunks (about {@link #CHUNKS_PER_THREAD}
+     * per thread) whose boundaries are multiples of {@code align}; returns when every chunk is done.
      */
     synchronized void run(int units, int align, RangeTask task) {
         if (closed) {
@@ -78,7 +84,9 @@ final class WorkerPool implements AutoCloseable {
         }
         this.task = task;
         this.units = units;
-        this.align = align;
+        long even = ((long) units + (long) parallelism * CHUNKS_PER_THREAD - 1) / ((long) parallelism * CHUNKS_PER_THREAD);
+        this.chunk = (int) Math.max(align, (even + align - 1) / align * align);
+        next.set(0);
         this.failure = null;
         this.caller = Thread.currentThread();
         pending.set(workers.length);
@@ -88,10 +96,7 @@ final class WorkerPool implements AutoCloseable {
         }
         Throwable own = null;
         try {
-            int end = bound(units, align, 1);
-            if (end > 0) {
-                task.run(0, end, 0);
-            }
+            claim(task, units, chunk, 0);
         } catch (Throwable t) {
             own = t;
         }
@@ -116,13 +121,12 @@ final class WorkerPool implements AutoCloseable {
         }
     }
 
-    private int bound(int units, int align, int chunk) {
-        if (chunk >= parallelism) {
-            return units;
+    /** Runs chunks of {@code [0, units)} until none is left. */
+    private void claim(RangeTask task, int units, int chunk, int index) {
+        int start;
+        while ((start = next.getAndAdd(chunk)) < units) {
+            task.run(start, Math.min(units, start + chunk), index);
         }
-        long b = (long) units * chunk / parallelism;
-        b = b / align * align;
-        return (int) Math.min(b, units);
     }
 
     private void workerLoop(int index) {
@@ -140,14 +144,8 @@ final class WorkerPool implements AutoCloseable {
                 return;
             }
             seen = generation;
-            int n = units;
-            int a = align;
-            int start = bound(n, a, index);
-            int end = bound(n, a, index + 1);
             try {
-                if (start < end) {
-                    task.run(start, end, index);
-                }
+                claim(task, units, chunk, index);
             } catch (Throwable t) {
                 failure = t;
             }
