@@ -18,8 +18,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * The element-wise kernels of a 512-token prefill at Ettin-150M width, one thread: LayerNorm of
  * 512 x 768, RoPE on q and k of 512 x 12 heads x 64, GeGLU of 512 x 1152. {@code old*} are the
- * scalar double loops of {@code VectorKernels} and {@code CpuModelExecutor.RopeTable}, copied here
- * because those classes are package-private (and about to be replaced); {@code new*} call the
+ * scalar double loops the CPU backend ran before these kernels, copied here (the old classes are
+ * gone); {@code new*} call the
  * {@code org.modernbert.backend.cpu.kernel} classes. Score: microseconds per whole matrix.
  */
 @State(Scope.Benchmark)

@@ -38,6 +38,7 @@ final class CpuKvCache implements KvCache {
     /** The longest length reached since the cache was last emptied: the ring's slots hold positions up to it. */
     private int highWater;
     private boolean closed;
+    private boolean broken;
 
     CpuKvCache(CpuModelExecutor owner, CacheSpec spec, int heads, int headDim, boolean[] sliding, int window) {
         this.owner = owner;
@@ -79,6 +80,7 @@ final class CpuKvCache implements KvCache {
         }
         this.length = source.length;
         this.highWater = source.highWater;
+        this.broken = source.broken;
     }
 
     static int[] slotsPerLayer(CacheSpec spec, boolean[] sliding, int window) {
@@ -192,6 +194,16 @@ final class CpuKvCache implements KvCache {
         checkOpen();
         length = 0;
         highWater = 0;
+        broken = false;
+    }
+
+    /** After a step that failed half way: some layers hold that step's keys, so only clear() makes it usable again. */
+    void markBroken() {
+        broken = true;
+    }
+
+    boolean isBroken() {
+        return broken;
     }
 
     @Override

@@ -36,11 +36,13 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * The whole ModernBERT decoder on the CPU. A step concatenates the new tokens of every sequence into
- * one {@code [tokens x hidden]} activation matrix, so each linear layer is one matmul over all tokens
- * of all sequences (no padding); attention runs per sequence and head against that sequence's
- * {@link CpuKvCache} plus the step's own keys. Scratch buffers are sized once and grown when a larger
- * step arrives. Not thread-safe by contract; {@link #step} is synchronized anyway.
+ * The whole ModernBERT decoder on the CPU, orchestrating the kernel families of
+ * {@code org.modernbert.backend.cpu.kernel}. A step concatenates the new tokens of every sequence
+ * into one {@code [tokens x hidden]} activation matrix, so each linear layer is one GEMM over all
+ * tokens of all sequences (no padding); the step's keys go into each sequence's {@link CpuKvCache},
+ * and attention runs per (sequence, head, block of queries) against it. Scratch buffers are sized
+ * once and grown when a larger step arrives. Not thread-safe by contract; {@link #step} is
+ * synchronized anyway.
  */
 final class CpuModelExecutor implements ModelExecutor {
     private static final Logger LOG = LogManager.getLogger(CpuModelExecutor.class);
@@ -169,6 +171,11 @@ final class CpuModelExecutor implements ModelExecutor {
         scale = (float) (1.0 / Math.sqrt(headDim));
         activation = c.hiddenActivation();
         tokenEmbeddings = matrixTensor(weights.tokenEmbeddings(), "token embeddings", vocab, hidden);
+        // the matrices are packed into memory of our own; the embedding rows are read in place, on whatever thread steps
+        if (!tokenEmbeddings.data().isAccessibleBy(new Thread(() -> { }))) {
+            throw new ModernBertException("tensor " + tokenEmbeddings.name() + " lives in a confined arena, but the CPU backend reads"
+                    + " the token embeddings on whichever thread calls step: map the checkpoint in a shared arena");
+        }
         embNorm = vector(weights.embeddingNorm(), "embedding norm", hidden);
         embNormBias = optionalVector(weights.embeddingNormBias(), hidden);
         if (weights.layers().size() != c.numHiddenLayers()) {
@@ -236,21 +243,26 @@ final class CpuModelExecutor implements ModelExecutor {
     }
 
     private PackedMatrix linear(Tensor t, Tensor bias, int out, int in) {
-        return PackedMatrix.pack(checkedData(t, out, in), packedFormat(t), out, in, optionalVector(bias, out));
+        MemorySegment data = checkedData(t, out, in);
+        try {
+            return PackedMatrix.pack(data, packedFormat(t), out, in, optionalVector(bias, out));
+        } catch (IllegalArgumentException e) {
+            throw new ModernBertException("tensor " + t.name() + ": " + e.getMessage());
+        }
     }
 
     private PackedMatrix gatedLinear(Tensor t, Tensor bias, int half, int in) {
-        return PackedMatrix.packGated(checkedData(t, 2 * half, in), packedFormat(t), half, in, optionalVector(bias, 2 * half));
+        MemorySegment data = checkedData(t, 2 * half, in);
+        try {
+            return PackedMatrix.packGated(data, packedFormat(t), half, in, optionalVector(bias, 2 * half));
+        } catch (IllegalArgumentException e) {
+            throw new ModernBertException("tensor " + t.name() + ": " + e.getMessage());
+        }
     }
 
     private MemorySegment checkedData(Tensor t, int out, int in) {
         matrixTensor(t, "linear weight", out, in);
         MemorySegment seg = t.data();
-        Thread worker = pool.anyWorker();
-        if (worker != null && !seg.isAccessibleBy(worker)) {
-            throw new ModernBertException("tensor " + t.name() + " lives in a confined arena, but the CPU backend reads weights from "
-                    + pool.parallelism() + " threads: map the checkpoint in a shared arena");
-        }
         if (!CpuBackend.FORMATS.contains(t.format())) {
             throw new ModernBertException("tensor " + t.name() + " is " + t.format() + ", which the CPU backend does not execute (it runs "
                     + CpuBackend.FORMATS + "); load through ModernBert, which converts weights to a format the backend runs");
@@ -364,7 +376,7 @@ final class CpuModelExecutor implements ModelExecutor {
         for (Layer l : layers) {
             l.rope.ensure(maxPosition + 1);
         }
-        ensureScratch(tokens, count, maxEnd);
+        ensureScratch(tokens, count);
         int[] positions = new int[tokens];
         List<List<float[]>> hiddenStates = anyLayerOutputs ? new ArrayList<>(Collections.nCopies(count, null)) : null;
         float[][][] probabilities = anyLayerOutputs ? new float[count][][] : null;
@@ -377,7 +389,12 @@ final class CpuModelExecutor implements ModelExecutor {
                 hiddenStates.get(s).add(rows(x, offsets, s));
             }
             if (in.attentions()) {
-                probabilities[s] = new float[layers.length][heads * in.length() * (lengths[s] + in.length())];
+                long size = (long) heads * in.length() * (lengths[s] + in.length());
+                if (size > Integer.MAX_VALUE - 8) {
+                    throw new ModernBertException("sequence " + s + ": attention probabilities of " + heads + " heads x " + in.length()
+                            + " queries x " + (lengths[s] + in.length()) + " keys do not fit one float[]; ask for them on shorter steps");
+                }
+                probabilities[s] = new float[layers.length][(int) size];
             }
         }
 
@@ -396,6 +413,12 @@ final class CpuModelExecutor implements ModelExecutor {
                     }
                 }
             }
+        } catch (RuntimeException | Error e) {
+            // the layers write keys into the caches as they go (over ring slots the cache still holds)
+            for (CpuKvCache c : caches) {
+                c.markBroken();
+            }
+            throw e;
         } finally {
             attCaches = null;
             attProbabilities = null;
@@ -414,6 +437,10 @@ final class CpuModelExecutor implements ModelExecutor {
         }
         if (c.isClosed()) {
             throw new ModernBertException("sequence " + s + ": its KV cache is closed");
+        }
+        if (c.isBroken()) {
+            throw new ModernBertException("sequence " + s + ": its KV cache was being written by a step that failed;"
+                    + " clear() it or start from a new one");
         }
         for (int j = 0; j < s; j++) {
             if (earlier[j] == c) {
@@ -780,9 +807,9 @@ final class CpuModelExecutor implements ModelExecutor {
         }
     }
 
-    private void ensureScratch(int tokens, int sequences, int maxContext) {
+    private void ensureScratch(int tokens, int sequences) {
         if (tokens > capacity) {
-            int cap = Math.max(tokens, capacity + capacity / 2);
+            int cap = Math.min(limits.maxTokensPerStep(), Math.max(tokens, capacity + capacity / 2));
             x = new float[cap * hidden];
             h = new float[cap * hidden];
             q = new float[cap * hidden];

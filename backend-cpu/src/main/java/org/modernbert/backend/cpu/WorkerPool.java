@@ -65,11 +65,6 @@ final class WorkerPool implements AutoCloseable {
         return closed;
     }
 
-    /** A worker thread (not the caller), or null when the pool runs everything on the caller. */
-    Thread anyWorker() {
-        return workers.length == 0 ? null : workers[0];
-    }
-
     /**
      * Runs {@code task} over {@code [0, units)} in contiguous chunks (about {@link #CHUNKS_PER_THREAD}
      * per thread) whose boundaries are multiples of {@code align}; returns when every chunk is done.
@@ -102,6 +97,11 @@ final class WorkerPool implements AutoCloseable {
         }
         long spinUntil = System.nanoTime() + SPIN_NANOS;
         while (pending.get() != 0) {
+            if (closed) {
+                // a worker that saw the close returns without finishing: do not wait for it
+                this.task = null;
+                throw new ModernBertException("the CPU backend was closed during a step");
+            }
             if (System.nanoTime() < spinUntil) {
                 Thread.onSpinWait();
             } else {

@@ -179,7 +179,7 @@ public final class Attention {
                 float m = max[i];
                 if (bm > m) {
                     if (m != Float.NEGATIVE_INFINITY) {
-                        float alpha = (float) Math.exp((double) m - bm);
+                        float alpha = (float) StrictMath.exp((double) m - bm);
                         FloatVector.fromArray(F, sums, i * LANES).mul(alpha).intoArray(sums, i * LANES);
                         int c = 0;
                         for (; c + LANES <= headDim; c += LANES) {

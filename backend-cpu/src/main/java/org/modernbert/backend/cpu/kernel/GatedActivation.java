@@ -9,11 +9,11 @@ import static org.modernbert.backend.cpu.kernel.Lanes.F;
 import static org.modernbert.backend.cpu.kernel.Lanes.LANES;
 
 /**
- * The gated MLP input ({@code out = act(gate) * up}, GeGLU for GELU) and the in-place activation of
- * the head, over row ranges so callers can split rows across threads.
+ * The gated MLP input ({@code out = act(input) * gate}, GeGLU for GELU; {@link Gemm} calls it in its
+ * epilogue) and the in-place activation of the classification head's dense layer.
  * <p>
  * GELU (the exact erf form) runs in float vectors (see {@code geluRow}); the other
- * {@link Activation}s go through the scalar double {@link Activation#apply}, exactly as before.
+ * {@link Activation}s go through the scalar double {@link Activation#apply}.
  * Tails shorter than a vector use masked loads and stores, so every element of a row takes the
  * same operations wherever it sits.
  */

@@ -22,8 +22,8 @@ import java.nio.ByteOrder;
  * Register tiles are outer products: for each input index, the pair's two weight vectors are loaded
  * once (widened from BF16 or dequantised from Q8_0 in registers) and multiplied by one broadcast
  * activation per token of the tile, into {@code 2 x tokens} accumulators: 8 tokens (16 accumulators,
- * 2 weight loads per 16 FMAs), then 4, then single tokens over two pairs at a time (four independent
- * accumulators). Loops go pair by pair, and every token tile of a pair reads the same panels, which
+ * 2 weight loads per 16 FMAs), then 4, then single tokens (F32/BF16 over four pairs at a time, eight
+ * independent accumulators and four streams in flight; Q8_0 over one). Loops go pair by pair, and every token tile of a pair reads the same panels, which
  * stay in the L1/L2 cache: each weight is fetched from memory once per step however many tokens there are.
  * <p>
  * Every output is one accumulator over the input indices in order, in every tile, so a token's
@@ -37,8 +37,6 @@ public final class Gemm {
     /** Floats of the per-thread scratch {@link #multiply} needs: one tile's results. */
     public static final int SCRATCH_FLOATS = 16 * Lanes.LANES;
     private static final VectorSpecies<Float> F = Lanes.F;
-    /** Per format: bytes from a pair's panel a to its panel b at the same input index (Q8_0: its scales). */
-    private static final long[] HALF_BYTES = {4L * Lanes.LANES, 2L * Lanes.LANES, 2L * Lanes.LANES};
     private static final int P = Lanes.LANES;
     /** Shorts of one BF16 panel vector (same lane count as F). */
     private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
@@ -58,22 +56,22 @@ public final class Gemm {
     private Gemm() {
     }
 
-    /** Whether this machine's vector shapes allow the kernels (BF16 widening needs shorts at half the float width). */
+    /** Whether this machine's vectors are wide enough for the kernels: at least 4 float lanes (128 bits). */
     public static boolean supportsThisMachine() {
-        return S.length() == P && P >= 4;
+        return P >= 4;
     }
 
     /**
      * For tokens {@code t < tokens} and panel pairs {@code [pairFrom, pairTo)}: the outputs of those
      * pairs, {@code y[yOff + t * yStride + o]} for their output indices {@code o}. A gated matrix
-     * writes {@code gate(a) * b} ({@link GatedActivation}) and needs {@code gate}; a plain one ignores it. {@code scratch} holds
+     * writes {@code act(a) * b} ({@link GatedActivation}) and needs {@code act}; a plain one ignores it. {@code scratch} holds
      * at least {@link #SCRATCH_FLOATS} floats, one array per thread.
      */
     public static void multiply(PackedMatrix w, float[] x, int xOff, int xStride, int tokens,
-                                float[] y, int yOff, int yStride, int pairFrom, int pairTo, Mode mode, Activation gate,
+                                float[] y, int yOff, int yStride, int pairFrom, int pairTo, Mode mode, Activation act,
                                 float[] scratch) {
-        if (w.gated && (gate == null || mode != Mode.STORE)) {
-            throw new IllegalArgumentException("a gated matrix needs a gate and Mode.STORE");
+        if (w.gated && (act == null || mode != Mode.STORE)) {
+            throw new IllegalArgumentException("a gated matrix needs an activation and Mode.STORE");
         }
         // each tile has a Q8_0 and an F32/BF16 method: one method holding both is too big for C2, which
         // then stops inlining the vector helpers and boxes every vector
@@ -85,18 +83,18 @@ public final class Gemm {
                 int x0 = xOff + t * xStride;
                 int y0 = yOff + t * yStride;
                 if (q8) {
-                    tile8Q8(w, pair, x, x0, xStride, y, y0, yStride, mode, gate, scratch);
+                    tile8Q8(w, pair, x, x0, xStride, y, y0, yStride, mode, act, scratch);
                 } else {
-                    tile8F(w, pair, x, x0, xStride, y, y0, yStride, mode, gate, scratch);
+                    tile8F(w, pair, x, x0, xStride, y, y0, yStride, mode, act, scratch);
                 }
             }
             if (t < tiled) {
                 int x0 = xOff + t * xStride;
                 int y0 = yOff + t * yStride;
                 if (q8) {
-                    tile4Q8(w, pair, x, x0, xStride, y, y0, yStride, mode, gate, scratch);
+                    tile4Q8(w, pair, x, x0, xStride, y, y0, yStride, mode, act, scratch);
                 } else {
-                    tile4F(w, pair, x, x0, xStride, y, y0, yStride, mode, gate, scratch);
+                    tile4F(w, pair, x, x0, xStride, y, y0, yStride, mode, act, scratch);
                 }
             }
         }
@@ -108,9 +106,9 @@ public final class Gemm {
             int pairs = Math.min(4, pairTo - pair);
             for (int t = tiled; t < tokens; t++) {
                 if (q8) {
-                    tile1Q8(w, pair, x, xOff + t * xStride, y, yOff + t * yStride, mode, gate, scratch);
+                    tile1Q8(w, pair, x, xOff + t * xStride, y, yOff + t * yStride, mode, act, scratch);
                 } else {
-                    tile1F(w, pair, pairs, x, xOff + t * xStride, y, yOff + t * yStride, mode, gate, scratch);
+                    tile1F(w, pair, pairs, x, xOff + t * xStride, y, yOff + t * yStride, mode, act, scratch);
                 }
             }
         }
@@ -154,10 +152,10 @@ public final class Gemm {
 
     // ---------------------------------------------------------------- tiles
 
-    private static void tile8Q8(PackedMatrix w, int pair, float[] x, int x0, int xs, float[] y, int y0, int ys, Mode mode, Activation gate, float[] scratch) {
+    private static void tile8Q8(PackedMatrix w, int pair, float[] x, int x0, int xs, float[] y, int y0, int ys, Mode mode, Activation act, float[] scratch) {
         MemorySegment m = w.data;
         long pa = pair * w.pairBytes;
-        long pb = pa + HALF_BYTES[w.format.ordinal()];
+        long pb = pa + w.halfBytes;
         int x1 = x0 + xs, x2 = x1 + xs, x3 = x2 + xs, x4 = x3 + xs, x5 = x4 + xs, x6 = x5 + xs, x7 = x6 + xs;
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
         FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0, b4 = a0, b5 = a0, b6 = a0, b7 = a0;
@@ -203,13 +201,13 @@ public final class Gemm {
         b6.intoArray(scratch, 13 * P);
         a7.intoArray(scratch, 14 * P);
         b7.intoArray(scratch, 15 * P);
-        epilogue(w, y, y0, ys, mode, gate, pair, scratch, 0, 8);
+        epilogue(w, y, y0, ys, mode, act, pair, scratch, 0, 8);
     }
 
-    private static void tile8F(PackedMatrix w, int pair, float[] x, int x0, int xs, float[] y, int y0, int ys, Mode mode, Activation gate, float[] scratch) {
+    private static void tile8F(PackedMatrix w, int pair, float[] x, int x0, int xs, float[] y, int y0, int ys, Mode mode, Activation act, float[] scratch) {
         MemorySegment m = w.data;
         long pa = pair * w.pairBytes;
-        long pb = pa + HALF_BYTES[w.format.ordinal()];
+        long pb = pa + w.halfBytes;
         int x1 = x0 + xs, x2 = x1 + xs, x3 = x2 + xs, x4 = x3 + xs, x5 = x4 + xs, x6 = x5 + xs, x7 = x6 + xs;
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
         FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0, b4 = a0, b5 = a0, b6 = a0, b7 = a0;
@@ -252,13 +250,13 @@ public final class Gemm {
         b6.intoArray(scratch, 13 * P);
         a7.intoArray(scratch, 14 * P);
         b7.intoArray(scratch, 15 * P);
-        epilogue(w, y, y0, ys, mode, gate, pair, scratch, 0, 8);
+        epilogue(w, y, y0, ys, mode, act, pair, scratch, 0, 8);
     }
 
-    private static void tile4Q8(PackedMatrix w, int pair, float[] x, int x0, int xs, float[] y, int y0, int ys, Mode mode, Activation gate, float[] scratch) {
+    private static void tile4Q8(PackedMatrix w, int pair, float[] x, int x0, int xs, float[] y, int y0, int ys, Mode mode, Activation act, float[] scratch) {
         MemorySegment m = w.data;
         long pa = pair * w.pairBytes;
-        long pb = pa + HALF_BYTES[w.format.ordinal()];
+        long pb = pa + w.halfBytes;
         int x1 = x0 + xs, x2 = x1 + xs, x3 = x2 + xs;
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0;
@@ -288,13 +286,13 @@ public final class Gemm {
         b2.intoArray(scratch, 5 * P);
         a3.intoArray(scratch, 6 * P);
         b3.intoArray(scratch, 7 * P);
-        epilogue(w, y, y0, ys, mode, gate, pair, scratch, 0, 4);
+        epilogue(w, y, y0, ys, mode, act, pair, scratch, 0, 4);
     }
 
-    private static void tile4F(PackedMatrix w, int pair, float[] x, int x0, int xs, float[] y, int y0, int ys, Mode mode, Activation gate, float[] scratch) {
+    private static void tile4F(PackedMatrix w, int pair, float[] x, int x0, int xs, float[] y, int y0, int ys, Mode mode, Activation act, float[] scratch) {
         MemorySegment m = w.data;
         long pa = pair * w.pairBytes;
-        long pb = pa + HALF_BYTES[w.format.ordinal()];
+        long pb = pa + w.halfBytes;
         int x1 = x0 + xs, x2 = x1 + xs, x3 = x2 + xs;
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0;
@@ -321,15 +319,15 @@ public final class Gemm {
         b2.intoArray(scratch, 5 * P);
         a3.intoArray(scratch, 6 * P);
         b3.intoArray(scratch, 7 * P);
-        epilogue(w, y, y0, ys, mode, gate, pair, scratch, 0, 4);
+        epilogue(w, y, y0, ys, mode, act, pair, scratch, 0, 4);
     }
 
     /** One token over one pair of Q8_0 panels. */
-    private static void tile1Q8(PackedMatrix w, int pair, float[] x, int x0, float[] y, int y0, Mode mode, Activation gate,
+    private static void tile1Q8(PackedMatrix w, int pair, float[] x, int x0, float[] y, int y0, Mode mode, Activation act,
                                 float[] scratch) {
         MemorySegment m = w.data;
         long pa = pair * w.pairBytes;
-        long pb = pa + HALF_BYTES[w.format.ordinal()];
+        long pb = pa + w.halfBytes;
         FloatVector a = FloatVector.zero(F), b = a;
         int in = w.in;
         for (int k0 = 0; k0 < in; k0 += Q8, pa += Q8_BYTES, pb += Q8_BYTES) {
@@ -345,7 +343,7 @@ public final class Gemm {
         }
         a.intoArray(scratch, 0);
         b.intoArray(scratch, P);
-        epilogue(w, y, y0, 0, mode, gate, pair, scratch, 0, 1);
+        epilogue(w, y, y0, 0, mode, act, pair, scratch, 0, 1);
     }
 
     /**
@@ -354,10 +352,10 @@ public final class Gemm {
      * pairs a decode matrix streamed at ~32 GB/s on this machine's two cores, with four at ~45).
      * Missing pairs re-read the first (their results are not stored).
      */
-    private static void tile1F(PackedMatrix w, int pair, int pairs, float[] x, int x0, float[] y, int y0, Mode mode, Activation gate,
+    private static void tile1F(PackedMatrix w, int pair, int pairs, float[] x, int x0, float[] y, int y0, Mode mode, Activation act,
                                float[] scratch) {
         MemorySegment m = w.data;
-        long half = HALF_BYTES[w.format.ordinal()];
+        long half = w.halfBytes;
         long p0 = pair * w.pairBytes;
         long p1 = pairs > 1 ? p0 + w.pairBytes : p0;
         long p2 = pairs > 2 ? p1 + w.pairBytes : p0;
@@ -386,7 +384,7 @@ public final class Gemm {
         a3.intoArray(scratch, 6 * P);
         b3.intoArray(scratch, 7 * P);
         for (int i = 0; i < pairs; i++) {
-            epilogue(w, y, y0, 0, mode, gate, pair + i, scratch, 2 * i * P, 1);
+            epilogue(w, y, y0, 0, mode, act, pair + i, scratch, 2 * i * P, 1);
         }
     }
 
@@ -398,10 +396,10 @@ public final class Gemm {
      * tiles go through scratch rather than passing vectors here: a call that C2 does not inline
      * would box every vector argument, and the tiles are too big for it to inline more.
      */
-    private static void epilogue(PackedMatrix w, float[] y, int y0, int ys, Mode mode, Activation gate, int pair, float[] scratch,
+    private static void epilogue(PackedMatrix w, float[] y, int y0, int ys, Mode mode, Activation act, int pair, float[] scratch,
                                  int base, int tokens) {
         if (w.gated) {
-            gatedEpilogue(w, y, y0, ys, gate, pair, scratch, base, tokens);
+            gatedEpilogue(w, y, y0, ys, act, pair, scratch, base, tokens);
             return;
         }
         int col = 2 * pair * P;
@@ -443,7 +441,7 @@ public final class Gemm {
     }
 
     /** {@code act(a) * b} per token, through {@link GatedActivation}, which reads a row [act half | gate half]. */
-    private static void gatedEpilogue(PackedMatrix w, float[] y, int y0, int ys, Activation gate, int pair, float[] scratch,
+    private static void gatedEpilogue(PackedMatrix w, float[] y, int y0, int ys, Activation act, int pair, float[] scratch,
                                       int base, int tokens) {
         int valid = Math.min(P, w.outputs - pair * P);
         if (w.bias != null) {
@@ -457,13 +455,13 @@ public final class Gemm {
         }
         if (valid == P) {
             // the tile left each token's rows as [a | b], exactly the layout GatedActivation reads
-            GatedActivation.apply(gate, scratch, base, 2 * P, y, y0 + pair * P, ys, P, tokens);
+            GatedActivation.apply(act, scratch, base, 2 * P, y, y0 + pair * P, ys, P, tokens);
             return;
         }
         for (int t = 0; t < tokens; t++) {
             int at = base + 2 * t * P;
             System.arraycopy(scratch, at + P, scratch, at + valid, valid);
-            GatedActivation.apply(gate, scratch, at, 2 * P, y, y0 + t * ys + pair * P, ys, valid, 1);
+            GatedActivation.apply(act, scratch, at, 2 * P, y, y0 + t * ys + pair * P, ys, valid, 1);
         }
     }
 }

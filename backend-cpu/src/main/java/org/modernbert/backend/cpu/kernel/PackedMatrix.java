@@ -29,7 +29,7 @@ public final class PackedMatrix {
         F32(4),
         /** Little-endian bfloat16 (the upper half of a float32). */
         BF16(2),
-        /** GGML Q8_0 rows: per 32 values an F16 scale then 32 int8; value = scale * int8. */
+        /** GGML Q8_0 rows: per 32 values an F16 scale then 32 int8; value = scale * int8 (1 byte per value, plus scales). */
         Q8_0(1);
 
         final int valueBytes;
@@ -56,6 +56,8 @@ public final class PackedMatrix {
     /** Outputs written per token: {@code rows}, or {@code rows / 2} for a gated matrix. */
     final int outputs;
     final long pairBytes;
+    /** Bytes from a pair's panel a to its panel b at the same input index (for Q8_0, between their scales). */
+    final long halfBytes;
     final MemorySegment data;
     /** Per panel lane, in panel order (zeros on padding), or null. */
     final float[] bias;
@@ -74,6 +76,7 @@ public final class PackedMatrix {
         this.outputs = gated ? rows / 2 : rows;
         int panels = gated ? 2 * ceilDiv(rows / 2, P) : 2 * ceilDiv(rows, 2 * P);
         this.pairs = panels / 2;
+        this.halfBytes = format == Format.Q8_0 ? 2L * P : (long) P * format.valueBytes;
         this.pairBytes = format == Format.Q8_0 ? (long) (in / Q8_BLOCK) * Q8_PAIR_BLOCK_BYTES : 2L * in * P * format.valueBytes;
         // the GC frees the panels with the executor that holds them; 64-byte alignment keeps vector loads in one cache line
         this.data = Arena.ofAuto().allocate(pairBytes * pairs, 64);
@@ -99,10 +102,6 @@ public final class PackedMatrix {
     /** Packs a gated {@code W [2 * half, in]}: outputs {@code act(W[j] x) * W[half + j] x}, see the class comment. */
     public static PackedMatrix packGated(MemorySegment src, Format format, int half, int in, float[] bias) {
         return new PackedMatrix(format, 2 * half, in, true, src, bias);
-    }
-
-    public Format format() {
-        return format;
     }
 
     /** Output values per token. */

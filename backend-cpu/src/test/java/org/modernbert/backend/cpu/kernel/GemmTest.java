@@ -44,23 +44,28 @@ class GemmTest {
     void gatedMatrixWritesGateOfBothHalves() {
         Random rnd = new Random(3);
         try (Arena arena = Arena.ofConfined()) {
+            for (WeightFormat format : new WeightFormat[] {WeightFormat.F32, WeightFormat.BF16, WeightFormat.Q8_0})
             for (Activation act : new Activation[] {Activation.GELU, Activation.RELU})
             for (int half : new int[] {1, 16, 20, 48}) {
                 int in = 64;
-                Tensor w = weights(rnd, WeightFormat.BF16, 2 * half, in, arena);
+                Tensor w = weights(rnd, format, 2 * half, in, arena);
                 float[] bias = random(rnd, 2 * half);
-                PackedMatrix packed = PackedMatrix.packGated(w.data(), PackedMatrix.Format.BF16, half, in, bias);
+                PackedMatrix packed = PackedMatrix.packGated(w.data(), packedFormat(format), half, in, bias);
                 assertEquals(half, packed.outputs());
-                for (int tokens : new int[] {1, 4, 9}) {
+                for (int tokens : new int[] {1, 2, 4, 9}) {
                     float[] x = random(rnd, tokens * in);
                     float[] y = new float[tokens * half + 1];
-                    Gemm.multiply(packed, x, 0, in, tokens, y, 0, half, 0, packed.pairs(), Gemm.Mode.STORE, act, new float[Gemm.SCRATCH_FLOATS]);
+                    // pair by pair, as threads split them
+                    for (int p = 0; p < packed.pairs(); p++) {
+                        Gemm.multiply(packed, x, 0, in, tokens, y, 0, half, p, p + 1, Gemm.Mode.STORE, act, new float[Gemm.SCRATCH_FLOATS]);
+                    }
                     for (int t = 0; t < tokens; t++) {
                         for (int j = 0; j < half; j++) {
                             double a = bias[j] + dot(x, t * in, w, j, in);
                             double b = bias[half + j] + dot(x, t * in, w, half + j, in);
                             double expected = act.apply(a) * b;
-                            assertEquals(expected, y[t * half + j], 1e-4 * (1 + Math.abs(expected)), "half=" + half + " t=" + t + " j=" + j);
+                            assertEquals(expected, y[t * half + j], 1e-4 * (1 + Math.abs(expected)),
+                                    format + " " + act + " half=" + half + " tokens=" + tokens + " t=" + t + " j=" + j);
                         }
                     }
                     assertEquals(0f, y[tokens * half], "wrote past the outputs");
@@ -73,18 +78,26 @@ class GemmTest {
     void resultsDoNotDependOnHowPairsAreSplit() {
         Random rnd = new Random(5);
         try (Arena arena = Arena.ofConfined()) {
-            int in = 96;
-            int out = 100;
-            Tensor w = weights(rnd, WeightFormat.Q8_0, out, in, arena);
-            PackedMatrix packed = PackedMatrix.pack(w.data(), PackedMatrix.Format.Q8_0, out, in, null);
-            float[] x = random(rnd, 9 * in);
-            float[] whole = new float[9 * out];
-            Gemm.multiply(packed, x, 0, in, 9, whole, 0, out, 0, packed.pairs(), Gemm.Mode.STORE, null, new float[Gemm.SCRATCH_FLOATS]);
-            float[] parts = new float[9 * out];
-            for (int p = 0; p < packed.pairs(); p++) {
-                Gemm.multiply(packed, x, 0, in, 9, parts, 0, out, p, p + 1, Gemm.Mode.STORE, null, new float[Gemm.SCRATCH_FLOATS]);
+            for (WeightFormat format : new WeightFormat[] {WeightFormat.F32, WeightFormat.BF16, WeightFormat.Q8_0}) {
+                int in = 96;
+                int out = 300;
+                Tensor w = weights(rnd, format, out, in, arena);
+                PackedMatrix packed = PackedMatrix.pack(w.data(), packedFormat(format), out, in, null);
+                for (int tokens : new int[] {1, 2, 3, 9}) {
+                    float[] x = random(rnd, tokens * in);
+                    float[] whole = new float[tokens * out];
+                    Gemm.multiply(packed, x, 0, in, tokens, whole, 0, out, 0, packed.pairs(), Gemm.Mode.STORE, null,
+                            new float[Gemm.SCRATCH_FLOATS]);
+                    // uneven pieces, not multiples of the four pairs a single token streams at once
+                    float[] parts = new float[tokens * out];
+                    int[] cuts = {0, 1, 4, 7, packed.pairs()};
+                    for (int c = 0; c + 1 < cuts.length; c++) {
+                        Gemm.multiply(packed, x, 0, in, tokens, parts, 0, out, cuts[c], cuts[c + 1], Gemm.Mode.STORE, null,
+                                new float[Gemm.SCRATCH_FLOATS]);
+                    }
+                    assertEquals(java.util.Arrays.toString(whole), java.util.Arrays.toString(parts), format + " tokens=" + tokens);
+                }
             }
-            assertEquals(java.util.Arrays.toString(whole), java.util.Arrays.toString(parts));
         }
     }
 
