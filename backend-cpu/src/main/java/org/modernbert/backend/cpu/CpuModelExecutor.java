@@ -56,7 +56,7 @@ final class CpuModelExecutor implements ModelExecutor {
     /**
      * A matrix product over few tokens is bound by streaming its weights from memory, not by its
      * multiply-adds: counted as this many multiply-adds per weight byte, so a decode step's matrices of
-     * more than ~512 KiB (the 150M model's, not the 4M demo model's) use every core.
+     * more than 64 KiB ({@link #PARALLEL_MIN_WORK} / 8) use every core.
      */
     static final long MATMUL_WORK_PER_BYTE = 8;
     /** Attention per query, key and hidden value: two multiply-adds (scores, values) plus the softmax's share. */
@@ -115,7 +115,7 @@ final class CpuModelExecutor implements ModelExecutor {
     private float[] headHidden;
     private float[] headOut;
     /** Per worker: the state of one block of queries. */
-    private Attention.Scratch[] attScratch;
+    private final Attention.Scratch[] attScratch;
 
     // state of the parallel tasks (set before each dispatch; tasks are created once)
     private final WorkerPool.RangeTask matmulTask = this::matmulRange;
@@ -163,6 +163,10 @@ final class CpuModelExecutor implements ModelExecutor {
         hidden = c.hiddenSize();
         heads = c.numAttentionHeads();
         headDim = c.headDim();
+        attScratch = new Attention.Scratch[pool.parallelism()];
+        for (int w = 0; w < attScratch.length; w++) {
+            attScratch[w] = new Attention.Scratch(headDim);
+        }
         intermediate = c.intermediateSize();
         vocab = c.vocabSize();
         window = c.slidingWindow();
@@ -819,12 +823,6 @@ final class CpuModelExecutor implements ModelExecutor {
             gated = new float[cap * intermediate];
             headHidden = headProjection == null ? null : new float[cap * hidden];
             capacity = cap;
-        }
-        if (attScratch == null) {
-            attScratch = new Attention.Scratch[pool.parallelism()];
-            for (int w = 0; w < attScratch.length; w++) {
-                attScratch[w] = new Attention.Scratch(headDim);
-            }
         }
         if (attUnits == null || attUnits.length < sequences + 1) {
             attUnits = new int[sequences + 1];

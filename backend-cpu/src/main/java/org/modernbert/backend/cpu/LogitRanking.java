@@ -5,12 +5,7 @@ final class LogitRanking {
     private LogitRanking() {
     }
 
-    /** The index of the largest value; the lowest such index on ties. */
-    static int argmax(float[] logits) {
-        return argmax(logits, 0, logits.length);
-    }
-
-    /** {@link #argmax(float[])} of {@code logits[off, off + n)}, as an index into that range. */
+    /** The index of the largest value of {@code logits[off, off + n)} (relative to off); the lowest such index on ties. */
     static int argmax(float[] logits, int off, int n) {
         int best = 0;
         for (int i = 1; i < n; i++) {
@@ -22,14 +17,9 @@ final class LogitRanking {
     }
 
     /**
-     * The indices of the {@code k} largest values, largest first, the lower index first on ties:
+     * The indices (relative to off) of the {@code k} largest values of {@code logits[off, off + n)}, largest first, the lower index first on ties:
      * one pass keeping a sorted list of k (k is small next to a vocabulary).
      */
-    static int[] topK(float[] logits, int k) {
-        return topK(logits, 0, logits.length, k);
-    }
-
-    /** {@link #topK(float[], int)} of {@code logits[off, off + n)}, as indices into that range. */
     static int[] topK(float[] logits, int off, int n, int k) {
         int[] ids = new int[k];
         int size = 0;
