@@ -32,6 +32,8 @@ import static org.modernbert.backend.cpu.kernel.Lanes.LANES;
 public final class Attention {
     /** Queries handled together: one unit of a full layer, one ring write of a sliding one. */
     public static final int BLOCK = 32;
+    /** Queries that share each key and value load. */
+    private static final int TILE = 4;
 
     private static final int SHIFT = Integer.numberOfTrailingZeros(LANES);
     // Lane indices as floats. Kept as an array and loaded where used: C2 cannot turn a constant vector
@@ -76,7 +78,10 @@ public final class Attention {
         final float[] acc;
         final float[] sums;
         final float[] max;
-        final float[] p = new float[LANES];
+        /** Scores of up to a tile of queries against one key block, one row of LANES per query. */
+        final float[] s = new float[TILE * LANES];
+        /** Their unnormalised probabilities (exp(score - max)), same rows. */
+        final float[] p = new float[TILE * LANES];
 
         public Scratch(int headDim) {
             this.headDim = headDim;
@@ -130,7 +135,6 @@ public final class Attention {
         float[] acc = sc.acc;
         float[] sums = sc.sums;
         float[] max = sc.max;
-        float[] pj = sc.p;
         for (int i = 0; i < count; i++) {
             int src = qOff + i * qStride;
             for (int d = 0; d < headDim; d++) {
@@ -140,90 +144,30 @@ public final class Attention {
             max[i] = Float.NEGATIVE_INFINITY;
         }
         java.util.Arrays.fill(sums, 0, count * LANES, 0f);
-        FloatVector iota = FloatVector.fromArray(F, IOTA, 0);
+        // Key block by key block, so a block's keys and values are read from memory once and then
+        // stay in L1 for every query of the unit. Four queries at a time share each key and value
+        // vector load (and give the FMAs sixteen independent chains); the rest go one at a time. Both
+        // do the same operations per query in the same order, so a query's result depends neither
+        // on which others share its tile nor on the unit it is in.
+        int tiled = count - count % TILE;
         int last = first + count - 1;
         int kLo = window > 0 ? Math.max(0, first - window + 1) : 0;
         for (int b = kLo >> SHIFT; b <= last >> SHIFT; b++) {
             int base = b << SHIFT;
             int slot = ring == 0 || base < ring ? base : base % ring;
             int ko = slot * headDim;
-            // queries before base do not see this block; on sliding layers later ones have left it behind
-            for (int i = Math.max(0, base - first); i < count; i++) {
-                int p = first + i;
-                int lo = window > 0 ? Math.max(0, p - window + 1) : 0;
-                if (lo > base + LANES - 1) {
+            // queries before base do not see this block; on sliding layers later ones may have left it behind
+            for (int i = Math.max(0, base - first) & -TILE; i < tiled; i += TILE) {
+                if (window > 0 && first + i - window + 1 > base + LANES - 1) {
                     break;
                 }
-                // Everything vector-valued stays in this method: C2 does not inline a helper that is
-                // already compiled big, and a vector passed to or returned from a call is boxed.
-                int qo = i * headDim;
-                FloatVector a0 = FloatVector.zero(F);
-                FloatVector a1 = FloatVector.zero(F);
-                FloatVector a2 = FloatVector.zero(F);
-                FloatVector a3 = FloatVector.zero(F);
-                int d = 0;
-                for (; d + 4 <= headDim; d += 4) {
-                    int kk = ko + d * LANES;
-                    a0 = FloatVector.fromArray(F, keys, kk).fma(FloatVector.broadcast(F, qs[qo + d]), a0);
-                    a1 = FloatVector.fromArray(F, keys, kk + LANES).fma(FloatVector.broadcast(F, qs[qo + d + 1]), a1);
-                    a2 = FloatVector.fromArray(F, keys, kk + 2 * LANES).fma(FloatVector.broadcast(F, qs[qo + d + 2]), a2);
-                    a3 = FloatVector.fromArray(F, keys, kk + 3 * LANES).fma(FloatVector.broadcast(F, qs[qo + d + 3]), a3);
+                block4(sc, i, first, base, ko, window, keys, values, headDim);
+            }
+            for (int i = Math.max(tiled, base - first); i < count; i++) {
+                if (window > 0 && first + i - window + 1 > base + LANES - 1) {
+                    break;
                 }
-                for (; d < headDim; d++) {
-                    a0 = FloatVector.fromArray(F, keys, ko + d * LANES).fma(FloatVector.broadcast(F, qs[qo + d]), a0);
-                }
-                // always masked: a mask that is null on interior blocks would be boxed too
-                VectorMask<Float> outside = iota.compare(VectorOperators.LT, lo - base).or(iota.compare(VectorOperators.GT, p - base));
-                FloatVector s = a0.add(a1).add(a2.add(a3)).blend(Float.NEGATIVE_INFINITY, outside);
-                float bm = s.reduceLanes(VectorOperators.MAX);
-                float m = max[i];
-                if (bm > m) {
-                    if (m != Float.NEGATIVE_INFINITY) {
-                        float alpha = (float) StrictMath.exp((double) m - bm);
-                        FloatVector.fromArray(F, sums, i * LANES).mul(alpha).intoArray(sums, i * LANES);
-                        int c = 0;
-                        for (; c + LANES <= headDim; c += LANES) {
-                            FloatVector.fromArray(F, acc, qo + c).mul(alpha).intoArray(acc, qo + c);
-                        }
-                        for (; c < headDim; c++) {
-                            acc[qo + c] *= alpha;
-                        }
-                    }
-                    m = bm;
-                    max[i] = m;
-                }
-                // exp(s - m), the same operations as exp() below
-                FloatVector x = s.sub(m).max(-87.3f);
-                FloatVector t = x.fma(LOG2E, SHIFTER);
-                FloatVector n = t.sub(SHIFTER);
-                FloatVector r = n.fma(FloatVector.broadcast(F, -LN2_HI), x);
-                r = n.fma(FloatVector.broadcast(F, -LN2_LO), r);
-                FloatVector y = r.fma(E0, E1);
-                y = y.fma(r, FloatVector.broadcast(F, E2));
-                y = y.fma(r, FloatVector.broadcast(F, E3));
-                y = y.fma(r, FloatVector.broadcast(F, E4));
-                y = y.fma(r, FloatVector.broadcast(F, E5));
-                y = y.fma(r.mul(r), r).add(1f);
-                FloatVector scaleN = t.reinterpretAsInts().sub(SHIFTER_BITS - 127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-                FloatVector e = y.mul(scaleN).blend(0f, outside);
-                e.add(FloatVector.fromArray(F, sums, i * LANES)).intoArray(sums, i * LANES);
-                e.intoArray(pj, 0);
-                // acc += sum_j p[j] * values[slot j], vectorised over the head dimension
-                int c = 0;
-                for (; c + LANES <= headDim; c += LANES) {
-                    FloatVector a = FloatVector.fromArray(F, acc, qo + c);
-                    for (int j = 0; j < LANES; j++) {
-                        a = FloatVector.fromArray(F, values, ko + j * headDim + c).fma(FloatVector.broadcast(F, pj[j]), a);
-                    }
-                    a.intoArray(acc, qo + c);
-                }
-                for (; c < headDim; c++) {
-                    float a = acc[qo + c];
-                    for (int j = 0; j < LANES; j++) {
-                        a = Math.fma(values[ko + j * headDim + c], pj[j], a);
-                    }
-                    acc[qo + c] = a;
-                }
+                block1(sc, i, first + i, base, ko, window, keys, headDim, values);
             }
         }
         for (int i = 0; i < count; i++) {
@@ -247,7 +191,208 @@ public final class Attention {
         }
     }
 
-    /** Scores of one query against the LANES keys of a block (the output_attentions pass; attend has its own copy inline). */
+    /** Queries {@code i0 .. i0 + 3} of the unit against the key block at {@code base} (slot offset {@code ko}). */
+    private static void block4(Scratch sc, int i0, int first, int base, int ko, int window, float[] keys, float[] values,
+                               int headDim) {
+        float[] qs = sc.q;
+        float[] acc = sc.acc;
+        float[] pj = sc.p;
+        float[] sv = sc.s;
+        int q0 = i0 * headDim, q1 = q0 + headDim, q2 = q1 + headDim, q3 = q2 + headDim;
+        // scores: for each query four chains over d (d mod 4), summed (0 + 1) + (2 + 3), as in block1
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        FloatVector c0 = a0, c1 = a0, c2 = a0, c3 = a0;
+        FloatVector d0 = a0, d1 = a0, d2 = a0, d3 = a0;
+        int d = 0;
+        for (; d + 4 <= headDim; d += 4) {
+            int kk = ko + d * LANES;
+            FloatVector k0 = FloatVector.fromArray(F, keys, kk);
+            FloatVector k1 = FloatVector.fromArray(F, keys, kk + LANES);
+            FloatVector k2 = FloatVector.fromArray(F, keys, kk + 2 * LANES);
+            FloatVector k3 = FloatVector.fromArray(F, keys, kk + 3 * LANES);
+            a0 = k0.fma(FloatVector.broadcast(F, qs[q0 + d]), a0);
+            a1 = k1.fma(FloatVector.broadcast(F, qs[q0 + d + 1]), a1);
+            a2 = k2.fma(FloatVector.broadcast(F, qs[q0 + d + 2]), a2);
+            a3 = k3.fma(FloatVector.broadcast(F, qs[q0 + d + 3]), a3);
+            b0 = k0.fma(FloatVector.broadcast(F, qs[q1 + d]), b0);
+            b1 = k1.fma(FloatVector.broadcast(F, qs[q1 + d + 1]), b1);
+            b2 = k2.fma(FloatVector.broadcast(F, qs[q1 + d + 2]), b2);
+            b3 = k3.fma(FloatVector.broadcast(F, qs[q1 + d + 3]), b3);
+            c0 = k0.fma(FloatVector.broadcast(F, qs[q2 + d]), c0);
+            c1 = k1.fma(FloatVector.broadcast(F, qs[q2 + d + 1]), c1);
+            c2 = k2.fma(FloatVector.broadcast(F, qs[q2 + d + 2]), c2);
+            c3 = k3.fma(FloatVector.broadcast(F, qs[q2 + d + 3]), c3);
+            d0 = k0.fma(FloatVector.broadcast(F, qs[q3 + d]), d0);
+            d1 = k1.fma(FloatVector.broadcast(F, qs[q3 + d + 1]), d1);
+            d2 = k2.fma(FloatVector.broadcast(F, qs[q3 + d + 2]), d2);
+            d3 = k3.fma(FloatVector.broadcast(F, qs[q3 + d + 3]), d3);
+        }
+        for (; d < headDim; d++) {
+            FloatVector k0 = FloatVector.fromArray(F, keys, ko + d * LANES);
+            a0 = k0.fma(FloatVector.broadcast(F, qs[q0 + d]), a0);
+            b0 = k0.fma(FloatVector.broadcast(F, qs[q1 + d]), b0);
+            c0 = k0.fma(FloatVector.broadcast(F, qs[q2 + d]), c0);
+            d0 = k0.fma(FloatVector.broadcast(F, qs[q3 + d]), d0);
+        }
+        a0.add(a1).add(a2.add(a3)).intoArray(sv, 0);
+        b0.add(b1).add(b2.add(b3)).intoArray(sv, LANES);
+        c0.add(c1).add(c2.add(c3)).intoArray(sv, 2 * LANES);
+        d0.add(d1).add(d2.add(d3)).intoArray(sv, 3 * LANES);
+        for (int t = 0; t < TILE; t++) {
+            update(sc, t, i0 + t, first + i0 + t, base, window, headDim);
+        }
+        // acc += sum_j p[j] * values[slot j] for the four queries, two chunks of the head dimension at a time
+        int c = 0;
+        for (; c + 2 * LANES <= headDim; c += 2 * LANES) {
+            FloatVector e0 = FloatVector.fromArray(F, acc, q0 + c), f0 = FloatVector.fromArray(F, acc, q0 + c + LANES);
+            FloatVector e1 = FloatVector.fromArray(F, acc, q1 + c), f1 = FloatVector.fromArray(F, acc, q1 + c + LANES);
+            FloatVector e2 = FloatVector.fromArray(F, acc, q2 + c), f2 = FloatVector.fromArray(F, acc, q2 + c + LANES);
+            FloatVector e3 = FloatVector.fromArray(F, acc, q3 + c), f3 = FloatVector.fromArray(F, acc, q3 + c + LANES);
+            for (int j = 0; j < LANES; j++) {
+                int vo = ko + j * headDim + c;
+                FloatVector v0 = FloatVector.fromArray(F, values, vo);
+                FloatVector v1 = FloatVector.fromArray(F, values, vo + LANES);
+                FloatVector p = FloatVector.broadcast(F, pj[j]);
+                e0 = v0.fma(p, e0); f0 = v1.fma(p, f0);
+                p = FloatVector.broadcast(F, pj[LANES + j]);
+                e1 = v0.fma(p, e1); f1 = v1.fma(p, f1);
+                p = FloatVector.broadcast(F, pj[2 * LANES + j]);
+                e2 = v0.fma(p, e2); f2 = v1.fma(p, f2);
+                p = FloatVector.broadcast(F, pj[3 * LANES + j]);
+                e3 = v0.fma(p, e3); f3 = v1.fma(p, f3);
+            }
+            e0.intoArray(acc, q0 + c); f0.intoArray(acc, q0 + c + LANES);
+            e1.intoArray(acc, q1 + c); f1.intoArray(acc, q1 + c + LANES);
+            e2.intoArray(acc, q2 + c); f2.intoArray(acc, q2 + c + LANES);
+            e3.intoArray(acc, q3 + c); f3.intoArray(acc, q3 + c + LANES);
+        }
+        for (int t = 0; c < headDim && t < TILE; t++) {
+            accumulate(sc, t, (i0 + t) * headDim, ko, c, values, headDim);
+        }
+    }
+
+    /** Query {@code i} (position {@code p}) of the unit against the key block at {@code base} (slot offset {@code ko}). */
+    private static void block1(Scratch sc, int i, int p, int base, int ko, int window, float[] keys, int headDim, float[] values) {
+        float[] qs = sc.q;
+        int qo = i * headDim;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        int d = 0;
+        for (; d + 4 <= headDim; d += 4) {
+            int kk = ko + d * LANES;
+            a0 = FloatVector.fromArray(F, keys, kk).fma(FloatVector.broadcast(F, qs[qo + d]), a0);
+            a1 = FloatVector.fromArray(F, keys, kk + LANES).fma(FloatVector.broadcast(F, qs[qo + d + 1]), a1);
+            a2 = FloatVector.fromArray(F, keys, kk + 2 * LANES).fma(FloatVector.broadcast(F, qs[qo + d + 2]), a2);
+            a3 = FloatVector.fromArray(F, keys, kk + 3 * LANES).fma(FloatVector.broadcast(F, qs[qo + d + 3]), a3);
+        }
+        for (; d < headDim; d++) {
+            a0 = FloatVector.fromArray(F, keys, ko + d * LANES).fma(FloatVector.broadcast(F, qs[qo + d]), a0);
+        }
+        a0.add(a1).add(a2.add(a3)).intoArray(sc.s, 0);
+        update(sc, 0, i, p, base, window, headDim);
+        accumulate(sc, 0, qo, ko, 0, values, headDim);
+    }
+
+    /**
+     * The online-softmax step of query {@code i} (position {@code p}) for the key block at
+     * {@code base}, whose scores are row {@code t} of {@code sc.s}: masks them, rescales the query's
+     * sum and accumulator when its max grows, and leaves {@code exp(score - max)} in row {@code t} of
+     * {@code sc.p} (zeros where masked, or everywhere when the query does not see the block).
+     */
+    private static void update(Scratch sc, int t, int i, int p, int base, int window, int headDim) {
+        float[] pj = sc.p;
+        int row = t * LANES;
+        int lo = window > 0 ? Math.max(0, p - window + 1) : 0;
+        if (base > p || base + LANES - 1 < lo) {
+            java.util.Arrays.fill(pj, row, row + LANES, 0f);
+            return;
+        }
+        float[] sums = sc.sums;
+        float[] acc = sc.acc;
+        FloatVector iota = FloatVector.fromArray(F, IOTA, 0);
+        // always masked: a mask that is null on interior blocks would be boxed
+        VectorMask<Float> outside = iota.compare(VectorOperators.LT, lo - base).or(iota.compare(VectorOperators.GT, p - base));
+        FloatVector s = FloatVector.fromArray(F, sc.s, row).blend(Float.NEGATIVE_INFINITY, outside);
+        float bm = s.reduceLanes(VectorOperators.MAX);
+        float m = sc.max[i];
+        if (bm > m) {
+            if (m != Float.NEGATIVE_INFINITY) {
+                float alpha = (float) StrictMath.exp((double) m - bm);
+                FloatVector.fromArray(F, sums, i * LANES).mul(alpha).intoArray(sums, i * LANES);
+                int qo = i * headDim;
+                int c = 0;
+                for (; c + LANES <= headDim; c += LANES) {
+                    FloatVector.fromArray(F, acc, qo + c).mul(alpha).intoArray(acc, qo + c);
+                }
+                for (; c < headDim; c++) {
+                    acc[qo + c] *= alpha;
+                }
+            }
+            m = bm;
+            sc.max[i] = m;
+        }
+        // exp(s - m), the same operations as exp() below
+        FloatVector x = s.sub(m).max(-87.3f);
+        FloatVector tt = x.fma(LOG2E, SHIFTER);
+        FloatVector n = tt.sub(SHIFTER);
+        FloatVector r = n.fma(FloatVector.broadcast(F, -LN2_HI), x);
+        r = n.fma(FloatVector.broadcast(F, -LN2_LO), r);
+        FloatVector y = r.fma(E0, E1);
+        y = y.fma(r, FloatVector.broadcast(F, E2));
+        y = y.fma(r, FloatVector.broadcast(F, E3));
+        y = y.fma(r, FloatVector.broadcast(F, E4));
+        y = y.fma(r, FloatVector.broadcast(F, E5));
+        y = y.fma(r.mul(r), r).add(1f);
+        FloatVector scaleN = tt.reinterpretAsInts().sub(SHIFTER_BITS - 127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        FloatVector e = y.mul(scaleN).blend(0f, outside);
+        e.add(FloatVector.fromArray(F, sums, i * LANES)).intoArray(sums, i * LANES);
+        e.intoArray(pj, row);
+    }
+
+    /**
+     * {@code acc[qo + c..] += sum_j p[j] * values[slot j]} with p row {@code t} of {@code sc.p}, for the
+     * head dimension from {@code from} on: four chunks at a time (independent chains), then one, then scalars.
+     */
+    private static void accumulate(Scratch sc, int t, int qo, int ko, int from, float[] values, int headDim) {
+        float[] acc = sc.acc;
+        float[] pj = sc.p;
+        int row = t * LANES;
+        int c = from;
+        for (; c + 4 * LANES <= headDim; c += 4 * LANES) {
+            FloatVector e0 = FloatVector.fromArray(F, acc, qo + c);
+            FloatVector e1 = FloatVector.fromArray(F, acc, qo + c + LANES);
+            FloatVector e2 = FloatVector.fromArray(F, acc, qo + c + 2 * LANES);
+            FloatVector e3 = FloatVector.fromArray(F, acc, qo + c + 3 * LANES);
+            for (int j = 0; j < LANES; j++) {
+                int vo = ko + j * headDim + c;
+                FloatVector p = FloatVector.broadcast(F, pj[row + j]);
+                e0 = FloatVector.fromArray(F, values, vo).fma(p, e0);
+                e1 = FloatVector.fromArray(F, values, vo + LANES).fma(p, e1);
+                e2 = FloatVector.fromArray(F, values, vo + 2 * LANES).fma(p, e2);
+                e3 = FloatVector.fromArray(F, values, vo + 3 * LANES).fma(p, e3);
+            }
+            e0.intoArray(acc, qo + c);
+            e1.intoArray(acc, qo + c + LANES);
+            e2.intoArray(acc, qo + c + 2 * LANES);
+            e3.intoArray(acc, qo + c + 3 * LANES);
+        }
+        for (; c + LANES <= headDim; c += LANES) {
+            FloatVector e = FloatVector.fromArray(F, acc, qo + c);
+            for (int j = 0; j < LANES; j++) {
+                e = FloatVector.fromArray(F, values, ko + j * headDim + c).fma(FloatVector.broadcast(F, pj[row + j]), e);
+            }
+            e.intoArray(acc, qo + c);
+        }
+        for (; c < headDim; c++) {
+            float a = acc[qo + c];
+            for (int j = 0; j < LANES; j++) {
+                a = Math.fma(values[ko + j * headDim + c], pj[row + j], a);
+            }
+            acc[qo + c] = a;
+        }
+    }
+
+    /** Scores of one query against the LANES keys of a block (the output_attentions pass; block4 and block1 have their own copies inline, in the same order). */
     private static FloatVector scores(float[] qs, int qo, float[] keys, int ko, int headDim) {
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = FloatVector.zero(F);

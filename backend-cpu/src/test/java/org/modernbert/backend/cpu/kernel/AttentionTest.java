@@ -206,6 +206,30 @@ class AttentionTest {
         }
     }
 
+    @ParameterizedTest
+    @ValueSource(ints = {0, 20})
+    void aQueryGivesTheSameBitsInATileOfFourAsAlone(int window) {
+        // prefill runs queries four at a time, decode one at a time: the same operations per query
+        for (int headDim : new int[] {12, 64}) {
+            Random rnd = new Random(7 + headDim + window);
+            int n = 45;
+            int stride = headDim;
+            float[] q = random(rnd, n * stride, 1.5);
+            float[] k = random(rnd, n * stride, 1.5);
+            float[] v = random(rnd, n * stride, 1.0);
+            float[] together = step(new Head(headDim, window, 0, 64), q, k, v, stride, 0, n, null, false);
+            Head alone = new Head(headDim, window, 0, 64);
+            for (int t = 0; t < n; t++) {
+                float[] one = step(alone, Arrays.copyOfRange(q, t * stride, (t + 1) * stride), Arrays.copyOfRange(k, t * stride, (t + 1) * stride),
+                        Arrays.copyOfRange(v, t * stride, (t + 1) * stride), stride, 0, 1, null, false);
+                for (int d = 0; d < headDim; d++) {
+                    assertEquals(Float.floatToRawIntBits(together[t * headDim + d]), Float.floatToRawIntBits(one[d]),
+                            "head dim " + headDim + ", window " + window + ", query " + t + ", dim " + d);
+                }
+            }
+        }
+    }
+
     @Test
     void slidingRingThatNeverWrapsIsCappedAtMaxLength() {
         assertEquals(Attention.roundUp(10), Attention.ringSlots(128, 0, 10));

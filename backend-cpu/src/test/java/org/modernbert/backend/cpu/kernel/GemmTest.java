@@ -75,6 +75,21 @@ class GemmTest {
     }
 
     @Test
+    void longRowsSplitTheTokensIntoCacheBlocksAndStillCoverEveryToken() {
+        // rows of 8192 inputs: token blocks of 8 (256 KiB of activations), so 21 tokens are blocks of 8, 8 and 5
+        Random rnd = new Random(13);
+        try (Arena arena = Arena.ofConfined()) {
+            for (WeightFormat format : new WeightFormat[] {WeightFormat.F32, WeightFormat.BF16, WeightFormat.Q8_0}) {
+                int in = 8192;
+                int out = 33;
+                Tensor w = weights(rnd, format, out, in, arena);
+                PackedMatrix packed = PackedMatrix.pack(w.data(), packedFormat(format), out, in, null);
+                check(rnd, w, packed, null, 21, in, out, Gemm.Mode.STORE);
+            }
+        }
+    }
+
+    @Test
     void resultsDoNotDependOnHowPairsAreSplit() {
         Random rnd = new Random(5);
         try (Arena arena = Arena.ofConfined()) {
