@@ -35,7 +35,9 @@ public final class Gemm {
     public enum Mode { STORE, ACCUMULATE }
 
     /** Floats of the per-thread scratch {@link #multiply} needs: one tile's results. */
-    public static final int SCRATCH_FLOATS = 16 * Lanes.LANES;
+    public static final int SCRATCH_FLOATS = 18 * Lanes.LANES;
+    /** Where in the scratch the Q8_0 tiles decode a block's scales (after one tile's 16 result vectors). */
+    private static final int SCALES = 16 * Lanes.LANES;
     private static final VectorSpecies<Float> F = Lanes.F;
     private static final int P = Lanes.LANES;
     /** Shorts of one BF16 panel vector (same lane count as F). */
@@ -47,6 +49,14 @@ public final class Gemm {
      */
     private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, F.vectorBitSize() / 4)));
     private static final int B_PARTS = B.length() / P;
+    /*
+     * Where panel b's int8 values of an input index are, relative to panel a's: the next P bytes, read
+     * as their own vector; with 4 lanes in the same 8-byte vector as panel a's, whose second half is
+     * widened. So every Q8_0 load is {@code convertShape(B2F, F, half * B_PART)} of the bytes at
+     * {@code row + half * B_SKIP}, with no branch.
+     */
+    private static final int B_SKIP = B_PARTS == 1 ? P : 0;
+    private static final int B_PART = B_PARTS == 1 ? 0 : 1;
     /** 2^112: turns an F16 bit pattern shifted into F32 position (exponent bias 15 read as 127) into its value. */
     private static final float F16_EXPONENT_FIX = 0x1p112f;
     private static final int Q8 = PackedMatrix.Q8_BLOCK;
@@ -140,29 +150,22 @@ public final class Gemm {
         return FloatVector.fromMemorySegment(F, m, at, ByteOrder.LITTLE_ENDIAN);
     }
 
-    /** The {@code P} F16 scales at byte {@code at}, as floats (exact, subnormals included). */
-    private static FloatVector scales(MemorySegment m, long at) {
-        ShortVector s = ShortVector.fromMemorySegment(S, m, at, ByteOrder.LITTLE_ENDIAN);
-        IntVector h = (IntVector) s.convertShape(VectorOperators.S2I, I, 0);
-        FloatVector magnitude = h.lanewise(VectorOperators.AND, 0x7FFF).lanewise(VectorOperators.LSHL, 13)
-                .reinterpretAsFloats().mul(F16_EXPONENT_FIX);
-        IntVector sign = h.lanewise(VectorOperators.AND, 0x8000).lanewise(VectorOperators.LSHL, 16);
-        return magnitude.reinterpretAsInts().lanewise(VectorOperators.OR, sign).reinterpretAsFloats();
-    }
-
     /**
-     * Input index {@code c} of panel {@code half} (0 or 1) of the Q8_0 pair block starting at byte
-     * {@code block}, times that panel's scales {@code d}.
+     * The {@code 2P} F16 scales of the Q8_0 pair block at byte {@code block} (panel a's, then panel
+     * b's), as exact floats (subnormals included), into {@code out[off..]}. Through an array, and the
+     * int8 loads written out in each tile, because a vector returned from a call C2 does not inline is
+     * boxed: with helpers returning vectors, whether the Q8_0 tiles ran at full speed or at two thirds
+     * of it depended on C2's inlining budget in that run.
      */
-    private static FloatVector q8(MemorySegment m, long block, int c, int half, FloatVector d) {
-        long row = block + Q8_VALUES + (long) c * 2 * P;
-        if (B_PARTS == 1) {
-            ByteVector b = ByteVector.fromMemorySegment(B, m, row + (long) half * P, ByteOrder.LITTLE_ENDIAN);
-            return ((FloatVector) b.convertShape(VectorOperators.B2F, F, 0)).mul(d);
+    private static void decodeScales(MemorySegment m, long block, float[] out, int off) {
+        for (int half = 0; half < 2; half++) {
+            ShortVector s = ShortVector.fromMemorySegment(S, m, block + (long) half * 2 * P, ByteOrder.LITTLE_ENDIAN);
+            IntVector h = (IntVector) s.convertShape(VectorOperators.S2I, I, 0);
+            FloatVector magnitude = h.lanewise(VectorOperators.AND, 0x7FFF).lanewise(VectorOperators.LSHL, 13)
+                    .reinterpretAsFloats().mul(F16_EXPONENT_FIX);
+            IntVector sign = h.lanewise(VectorOperators.AND, 0x8000).lanewise(VectorOperators.LSHL, 16);
+            magnitude.reinterpretAsInts().lanewise(VectorOperators.OR, sign).reinterpretAsFloats().intoArray(out, off + half * P);
         }
-        // 4 lanes: one 8-byte load holds both panels of this input index
-        ByteVector b = ByteVector.fromMemorySegment(B, m, row, ByteOrder.LITTLE_ENDIAN);
-        return ((FloatVector) b.convertShape(VectorOperators.B2F, F, half)).mul(d);
     }
 
     // ---------------------------------------------------------------- tiles
@@ -170,18 +173,19 @@ public final class Gemm {
     private static void tile8Q8(PackedMatrix w, int pair, float[] x, int x0, int xs, float[] y, int y0, int ys, Mode mode, Activation act, float[] scratch) {
         MemorySegment m = w.data;
         long pa = pair * w.pairBytes;
-        long pb = pa + w.halfBytes;
         int x1 = x0 + xs, x2 = x1 + xs, x3 = x2 + xs, x4 = x3 + xs, x5 = x4 + xs, x6 = x5 + xs, x7 = x6 + xs;
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
         FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0, b4 = a0, b5 = a0, b6 = a0, b7 = a0;
         int in = w.in;
-        for (int k0 = 0; k0 < in; k0 += Q8, pa += Q8_BYTES, pb += Q8_BYTES) {
-            FloatVector da = scales(m, pa);
-            FloatVector db = scales(m, pb);
+        for (int k0 = 0; k0 < in; k0 += Q8, pa += Q8_BYTES) {
+            decodeScales(m, pa, scratch, SCALES);
+            FloatVector da = FloatVector.fromArray(F, scratch, SCALES);
+            FloatVector db = FloatVector.fromArray(F, scratch, SCALES + P);
             for (int c = 0; c < Q8; c++) {
                 int k = k0 + c;
-                FloatVector wa = q8(m, pa, c, 0, da);
-                FloatVector wb = q8(m, pa, c, 1, db);
+                long row = pa + Q8_VALUES + (long) c * 2 * P;
+                FloatVector wa = ((FloatVector) ByteVector.fromMemorySegment(B, m, row, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2F, F, 0)).mul(da);
+                FloatVector wb = ((FloatVector) ByteVector.fromMemorySegment(B, m, row + B_SKIP, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2F, F, B_PART)).mul(db);
                 FloatVector v = FloatVector.broadcast(F, x[x0 + k]);
                 a0 = v.fma(wa, a0); b0 = v.fma(wb, b0);
                 v = FloatVector.broadcast(F, x[x1 + k]);
@@ -271,18 +275,19 @@ public final class Gemm {
     private static void tile4Q8(PackedMatrix w, int pair, float[] x, int x0, int xs, float[] y, int y0, int ys, Mode mode, Activation act, float[] scratch) {
         MemorySegment m = w.data;
         long pa = pair * w.pairBytes;
-        long pb = pa + w.halfBytes;
         int x1 = x0 + xs, x2 = x1 + xs, x3 = x2 + xs;
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0;
         int in = w.in;
-        for (int k0 = 0; k0 < in; k0 += Q8, pa += Q8_BYTES, pb += Q8_BYTES) {
-            FloatVector da = scales(m, pa);
-            FloatVector db = scales(m, pb);
+        for (int k0 = 0; k0 < in; k0 += Q8, pa += Q8_BYTES) {
+            decodeScales(m, pa, scratch, SCALES);
+            FloatVector da = FloatVector.fromArray(F, scratch, SCALES);
+            FloatVector db = FloatVector.fromArray(F, scratch, SCALES + P);
             for (int c = 0; c < Q8; c++) {
                 int k = k0 + c;
-                FloatVector wa = q8(m, pa, c, 0, da);
-                FloatVector wb = q8(m, pa, c, 1, db);
+                long row = pa + Q8_VALUES + (long) c * 2 * P;
+                FloatVector wa = ((FloatVector) ByteVector.fromMemorySegment(B, m, row, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2F, F, 0)).mul(da);
+                FloatVector wb = ((FloatVector) ByteVector.fromMemorySegment(B, m, row + B_SKIP, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2F, F, B_PART)).mul(db);
                 FloatVector v = FloatVector.broadcast(F, x[x0 + k]);
                 a0 = v.fma(wa, a0); b0 = v.fma(wb, b0);
                 v = FloatVector.broadcast(F, x[x1 + k]);
@@ -342,15 +347,16 @@ public final class Gemm {
                                 float[] scratch) {
         MemorySegment m = w.data;
         long pa = pair * w.pairBytes;
-        long pb = pa + w.halfBytes;
         FloatVector a = FloatVector.zero(F), b = a;
         int in = w.in;
-        for (int k0 = 0; k0 < in; k0 += Q8, pa += Q8_BYTES, pb += Q8_BYTES) {
-            FloatVector da = scales(m, pa);
-            FloatVector db = scales(m, pb);
+        for (int k0 = 0; k0 < in; k0 += Q8, pa += Q8_BYTES) {
+            decodeScales(m, pa, scratch, SCALES);
+            FloatVector da = FloatVector.fromArray(F, scratch, SCALES);
+            FloatVector db = FloatVector.fromArray(F, scratch, SCALES + P);
             for (int c = 0; c < Q8; c++) {
-                FloatVector wa = q8(m, pa, c, 0, da);
-                FloatVector wb = q8(m, pa, c, 1, db);
+                long row = pa + Q8_VALUES + (long) c * 2 * P;
+                FloatVector wa = ((FloatVector) ByteVector.fromMemorySegment(B, m, row, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2F, F, 0)).mul(da);
+                FloatVector wb = ((FloatVector) ByteVector.fromMemorySegment(B, m, row + B_SKIP, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2F, F, B_PART)).mul(db);
                 FloatVector v = FloatVector.broadcast(F, x[x0 + k0 + c]);
                 a = v.fma(wa, a);
                 b = v.fma(wb, b);
