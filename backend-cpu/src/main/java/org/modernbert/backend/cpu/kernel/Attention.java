@@ -25,9 +25,8 @@ import static org.modernbert.backend.cpu.kernel.Lanes.LANES;
  * <p>Masking is by position in the sequence: query {@code p} sees keys {@code lo..p}, {@code lo} =
  * {@code p - window + 1} (at least 0) on sliding layers, 0 on full ones.
  *
- * <p>Arithmetic is float, in a fixed order, with a polynomial exp built from IEEE operations only:
- * the interpreter and every JIT tier give the same bits (the vector {@code EXP} intrinsic does not
- * agree with its Java fallback).
+ * <p>Arithmetic is float, in a fixed order, with {@link VectorExp}'s polynomial exp: the interpreter
+ * and every JIT tier give the same bits.
  */
 public final class Attention {
     /** Queries handled together: one unit of a full layer, one ring write of a sliding one. */
@@ -167,7 +166,7 @@ public final class Attention {
                 if (window > 0 && first + i - window + 1 > base + LANES - 1) {
                     break;
                 }
-                block1(sc, i, first + i, base, ko, window, keys, headDim, values);
+                block1(sc, i, first + i, base, ko, window, keys, values, headDim);
             }
         }
         for (int i = 0; i < count; i++) {
@@ -239,6 +238,8 @@ public final class Attention {
         b0.add(b1).add(b2.add(b3)).intoArray(sv, LANES);
         c0.add(c1).add(c2.add(c3)).intoArray(sv, 2 * LANES);
         d0.add(d1).add(d2.add(d3)).intoArray(sv, 3 * LANES);
+        // a query of the tile that does not see this block gets a row of zeros: adding 0 * value to its
+        // accumulator leaves it as it is, as masked lanes always have
         for (int t = 0; t < TILE; t++) {
             update(sc, t, i0 + t, first + i0 + t, base, window, headDim);
         }
@@ -273,7 +274,7 @@ public final class Attention {
     }
 
     /** Query {@code i} (position {@code p}) of the unit against the key block at {@code base} (slot offset {@code ko}). */
-    private static void block1(Scratch sc, int i, int p, int base, int ko, int window, float[] keys, int headDim, float[] values) {
+    private static void block1(Scratch sc, int i, int p, int base, int ko, int window, float[] keys, float[] values, int headDim) {
         float[] qs = sc.q;
         int qo = i * headDim;
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
@@ -331,19 +332,19 @@ public final class Attention {
             m = bm;
             sc.max[i] = m;
         }
-        // exp(s - m), the same operations as exp() below
+        // exp(s - m), the operations of VectorExp.exp written out (a vector returned from a call is boxed)
         FloatVector x = s.sub(m).max(-87.3f);
-        FloatVector tt = x.fma(LOG2E, SHIFTER);
-        FloatVector n = tt.sub(SHIFTER);
-        FloatVector r = n.fma(FloatVector.broadcast(F, -LN2_HI), x);
-        r = n.fma(FloatVector.broadcast(F, -LN2_LO), r);
-        FloatVector y = r.fma(E0, E1);
-        y = y.fma(r, FloatVector.broadcast(F, E2));
-        y = y.fma(r, FloatVector.broadcast(F, E3));
-        y = y.fma(r, FloatVector.broadcast(F, E4));
-        y = y.fma(r, FloatVector.broadcast(F, E5));
+        FloatVector tt = x.fma(VectorExp.LOG2E, VectorExp.SHIFTER);
+        FloatVector n = tt.sub(VectorExp.SHIFTER);
+        FloatVector r = n.fma(FloatVector.broadcast(F, -VectorExp.LN2_HI), x);
+        r = n.fma(FloatVector.broadcast(F, -VectorExp.LN2_LO), r);
+        FloatVector y = r.fma(VectorExp.E0, VectorExp.E1);
+        y = y.fma(r, FloatVector.broadcast(F, VectorExp.E2));
+        y = y.fma(r, FloatVector.broadcast(F, VectorExp.E3));
+        y = y.fma(r, FloatVector.broadcast(F, VectorExp.E4));
+        y = y.fma(r, FloatVector.broadcast(F, VectorExp.E5));
         y = y.fma(r.mul(r), r).add(1f);
-        FloatVector scaleN = tt.reinterpretAsInts().sub(SHIFTER_BITS - 127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        FloatVector scaleN = tt.reinterpretAsInts().sub(VectorExp.SHIFTER_BITS - 127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
         FloatVector e = y.mul(scaleN).blend(0f, outside);
         e.add(FloatVector.fromArray(F, sums, i * LANES)).intoArray(sums, i * LANES);
         e.intoArray(pj, row);
@@ -420,7 +421,7 @@ public final class Attention {
         for (int b = lo >> SHIFT; b <= p >> SHIFT; b++) {
             int base = b << SHIFT;
             int slot = ring == 0 || base < ring ? base : base % ring;
-            FloatVector e = exp(scores(qs, qo, keys, slot * headDim, headDim).sub(max)).mul(inv);
+            FloatVector e = VectorExp.exp(scores(qs, qo, keys, slot * headDim, headDim).sub(max)).mul(inv);
             if (base < lo || base + LANES - 1 > p) {
                 VectorMask<Float> inside = iota.compare(VectorOperators.GE, lo - base).and(iota.compare(VectorOperators.LE, p - base));
                 e.intoArray(probs, row + base, inside);
@@ -428,35 +429,5 @@ public final class Attention {
                 e.intoArray(probs, row + base);
             }
         }
-    }
-
-    // exp(x) for x <= 0 (Cephes expf): x = n ln2 + r, |r| <= ln2/2, exp(r) by a degree-7 polynomial,
-    // 2^n put together in the exponent bits. ~1 ulp; below -87.3 it clamps (the result is ~1e-38, i.e. 0 here).
-    private static final float LOG2E = 1.44269504088896341f;
-    private static final float LN2_HI = 0.693359375f;
-    private static final float LN2_LO = -2.12194440e-4f;
-    /** 1.5 * 2^23: adding it rounds to an integer held in the low mantissa bits. */
-    private static final float SHIFTER = 12582912f;
-    private static final int SHIFTER_BITS = 0x4B400000;
-    private static final float E0 = 1.9875691500E-4f;
-    private static final float E1 = 1.3981999507E-3f;
-    private static final float E2 = 8.3334519073E-3f;
-    private static final float E3 = 4.1665795894E-2f;
-    private static final float E4 = 1.6666665459E-1f;
-    private static final float E5 = 5.0000001201E-1f;
-
-    static FloatVector exp(FloatVector x) {
-        x = x.max(-87.3f);
-        FloatVector t = x.fma(LOG2E, SHIFTER);
-        FloatVector n = t.sub(SHIFTER);
-        FloatVector r = n.fma(FloatVector.broadcast(F, -LN2_HI), x);
-        r = n.fma(FloatVector.broadcast(F, -LN2_LO), r);
-        FloatVector y = r.fma(E0, E1);
-        y = y.fma(r, FloatVector.broadcast(F, E2));
-        y = y.fma(r, FloatVector.broadcast(F, E3));
-        y = y.fma(r, FloatVector.broadcast(F, E4));
-        y = y.fma(r, FloatVector.broadcast(F, E5));
-        y = y.fma(r.mul(r), r).add(1f);
-        return y.mul(t.reinterpretAsInts().sub(SHIFTER_BITS - 127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
     }
 }

@@ -149,7 +149,22 @@ public final class GatedActivation {
                 p = p.fma(r, FloatVector.broadcast(F, B2));
                 p = p.fma(r, FloatVector.broadcast(F, B1));
                 p = p.fma(r, FloatVector.broadcast(F, B0));
-                FloatVector erfc = z.mul(z).neg().lanewise(VectorOperators.EXP).mul(inv).mul(p);
+                // exp(-z^2), the operations of VectorExp.exp written out: lanewise(EXP) rounds
+                // differently compiled and interpreted
+                FloatVector ex = z.mul(z).neg().max(-87.3f);
+                FloatVector et = ex.fma(VectorExp.LOG2E, VectorExp.SHIFTER);
+                FloatVector en = et.sub(VectorExp.SHIFTER);
+                FloatVector er = en.fma(FloatVector.broadcast(F, -VectorExp.LN2_HI), ex);
+                er = en.fma(FloatVector.broadcast(F, -VectorExp.LN2_LO), er);
+                FloatVector ey = er.fma(VectorExp.E0, VectorExp.E1);
+                ey = ey.fma(er, FloatVector.broadcast(F, VectorExp.E2));
+                ey = ey.fma(er, FloatVector.broadcast(F, VectorExp.E3));
+                ey = ey.fma(er, FloatVector.broadcast(F, VectorExp.E4));
+                ey = ey.fma(er, FloatVector.broadcast(F, VectorExp.E5));
+                ey = ey.fma(er.mul(er), er).add(1f);
+                FloatVector expNegZ2 = ey.mul(et.reinterpretAsInts().sub(VectorExp.SHIFTER_BITS - 127)
+                        .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
+                FloatVector erfc = expNegZ2.mul(inv).mul(p);
                 onePlusErf = onePlusErf.blend(FloatVector.broadcast(F, 2f).sub(erfc).blend(erfc, negative), mid);
             }
             // 0.5 x first: x * 2 would overflow near Float.MAX_VALUE

@@ -23,8 +23,10 @@ import java.nio.ByteOrder;
  * once (widened from BF16 or dequantised from Q8_0 in registers) and multiplied by one broadcast
  * activation per token of the tile, into {@code 2 x tokens} accumulators: 8 tokens (16 accumulators,
  * 2 weight loads per 16 FMAs), then 4, then single tokens (F32/BF16 over four pairs at a time, eight
- * independent accumulators and four streams in flight; Q8_0 over one). Loops go pair by pair, and every token tile of a pair reads the same panels, which
- * stay in the L1/L2 cache: each weight is fetched from memory once per step however many tokens there are.
+ * independent accumulators and four streams in flight; Q8_0 over one). Tokens go in blocks whose
+ * activations stay in L2 ({@link #tokenBlock}); within a block, loops go pair by pair, and every token
+ * tile of a pair reads the same panels, which stay in the L1/L2 cache: each weight is fetched from
+ * memory once per token block (once per step in decode, where a block holds every token).
  * <p>
  * Every output is one accumulator over the input indices in order, in every tile, so a token's
  * result depends neither on how pairs are split across threads nor on which other tokens share the
@@ -34,7 +36,7 @@ public final class Gemm {
     /** What to do with a result: overwrite y, or add to it (residual connections). */
     public enum Mode { STORE, ACCUMULATE }
 
-    /** Floats of the per-thread scratch {@link #multiply} needs: one tile's results. */
+    /** Floats of the per-thread scratch {@link #multiply} needs: one tile's results, then a Q8_0 block's scales. */
     public static final int SCRATCH_FLOATS = 18 * Lanes.LANES;
     /** Where in the scratch the Q8_0 tiles decode a block's scales (after one tile's 16 result vectors). */
     private static final int SCALES = 16 * Lanes.LANES;
@@ -52,8 +54,8 @@ public final class Gemm {
     /*
      * Where panel b's int8 values of an input index are, relative to panel a's: the next P bytes, read
      * as their own vector; with 4 lanes in the same 8-byte vector as panel a's, whose second half is
-     * widened. So every Q8_0 load is {@code convertShape(B2F, F, half * B_PART)} of the bytes at
-     * {@code row + half * B_SKIP}, with no branch.
+     * widened. So every Q8_0 load is convertShape(B2F, F, half * B_PART) of the bytes at
+     * row + half * B_SKIP, with no branch.
      */
     private static final int B_SKIP = B_PARTS == 1 ? P : 0;
     private static final int B_PART = B_PARTS == 1 ? 0 : 1;
@@ -85,14 +87,21 @@ public final class Gemm {
         if (w.gated && (act == null || mode != Mode.STORE)) {
             throw new IllegalArgumentException("a gated matrix needs an activation and Mode.STORE");
         }
-        // token blocks whose activations stay in the core's L2 cache while every pair streams past
-        // them: over all 512 tokens of a prompt (1.5 MB at width 768) each pair re-read them from L3,
-        // and a 2304 x 768 product ran at 129 GFLOP/s on one core instead of 180
-        int block = Math.max(8, TOKEN_BLOCK_BYTES / (4 * w.in) & -8);
+        int block = tokenBlock(w.in);
         for (int t = 0; t < tokens; t += block) {
             int n = Math.min(block, tokens - t);
             multiplyBlock(w, x, xOff + t * xStride, xStride, n, y, yOff + t * yStride, yStride, pairFrom, pairTo, mode, act, scratch);
         }
+    }
+
+    /**
+     * Tokens per block for rows of {@code in} inputs: as many as fit {@link #TOKEN_BLOCK_BYTES} of
+     * activations, a multiple of the 8-token tile, at least 8. The block's activations stay in the
+     * core's L2 while every pair streams past them, instead of each pair re-reading the whole step's
+     * from L3 (+1-4% on a 512-token 2304 x 768 product on one core; see docs/performance.md).
+     */
+    static int tokenBlock(int in) {
+        return Math.max(8, (TOKEN_BLOCK_BYTES / (4 * in)) & -8);
     }
 
     private static void multiplyBlock(PackedMatrix w, float[] x, int xOff, int xStride, int tokens,
@@ -157,9 +166,9 @@ public final class Gemm {
      * boxed: with helpers returning vectors, whether the Q8_0 tiles ran at full speed or at two thirds
      * of it depended on C2's inlining budget in that run.
      */
-    private static void decodeScales(MemorySegment m, long block, float[] out, int off) {
+    private static void decodeScales(PackedMatrix w, long block, float[] out, int off) {
         for (int half = 0; half < 2; half++) {
-            ShortVector s = ShortVector.fromMemorySegment(S, m, block + (long) half * 2 * P, ByteOrder.LITTLE_ENDIAN);
+            ShortVector s = ShortVector.fromMemorySegment(S, w.data, block + half * w.halfBytes, ByteOrder.LITTLE_ENDIAN);
             IntVector h = (IntVector) s.convertShape(VectorOperators.S2I, I, 0);
             FloatVector magnitude = h.lanewise(VectorOperators.AND, 0x7FFF).lanewise(VectorOperators.LSHL, 13)
                     .reinterpretAsFloats().mul(F16_EXPONENT_FIX);
@@ -178,7 +187,7 @@ public final class Gemm {
         FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0, b4 = a0, b5 = a0, b6 = a0, b7 = a0;
         int in = w.in;
         for (int k0 = 0; k0 < in; k0 += Q8, pa += Q8_BYTES) {
-            decodeScales(m, pa, scratch, SCALES);
+            decodeScales(w, pa, scratch, SCALES);
             FloatVector da = FloatVector.fromArray(F, scratch, SCALES);
             FloatVector db = FloatVector.fromArray(F, scratch, SCALES + P);
             for (int c = 0; c < Q8; c++) {
@@ -280,7 +289,7 @@ public final class Gemm {
         FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0;
         int in = w.in;
         for (int k0 = 0; k0 < in; k0 += Q8, pa += Q8_BYTES) {
-            decodeScales(m, pa, scratch, SCALES);
+            decodeScales(w, pa, scratch, SCALES);
             FloatVector da = FloatVector.fromArray(F, scratch, SCALES);
             FloatVector db = FloatVector.fromArray(F, scratch, SCALES + P);
             for (int c = 0; c < Q8; c++) {
@@ -350,7 +359,7 @@ public final class Gemm {
         FloatVector a = FloatVector.zero(F), b = a;
         int in = w.in;
         for (int k0 = 0; k0 < in; k0 += Q8, pa += Q8_BYTES) {
-            decodeScales(m, pa, scratch, SCALES);
+            decodeScales(w, pa, scratch, SCALES);
             FloatVector da = FloatVector.fromArray(F, scratch, SCALES);
             FloatVector db = FloatVector.fromArray(F, scratch, SCALES + P);
             for (int c = 0; c < Q8; c++) {

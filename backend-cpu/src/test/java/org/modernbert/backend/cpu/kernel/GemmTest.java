@@ -87,6 +87,9 @@ class GemmTest {
                 check(rnd, w, packed, null, 21, in, out, Gemm.Mode.STORE);
             }
         }
+        assertEquals(8, Gemm.tokenBlock(8192));
+        assertEquals(80, Gemm.tokenBlock(768));
+        assertEquals(8, Gemm.tokenBlock(1 << 20));
     }
 
     @Test
