@@ -195,6 +195,11 @@ final class BenchServeCommand implements Callable<Integer> {
                         return null;
                     }
                 }
+                // only the usage chunk and errors matter here: parsing every token's chunk took as much of
+                // the shared cores as the server's own work for them
+                if (!data.contains("\"usage\"") && !data.contains("\"error\"")) {
+                    continue;
+                }
                 JsonNode chunk = JSON.readTree(data);
                 if (chunk.has("error")) {
                     errors.add("error in stream: " + chunk.get("error"));
