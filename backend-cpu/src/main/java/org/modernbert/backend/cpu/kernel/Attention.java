@@ -185,7 +185,7 @@ public final class Attention {
                 out[o + d] = acc[ao + d] * inv;
             }
             if (probs != null) {
-                probabilities(qs, ao, first + i, window, keys, ring, headDim, max[i], inv, probs, probsOff + i * probsStride);
+                probabilities(qs, ao, first + i, window, keys, ring, headDim, max[i], inv, probs, probsOff + i * probsStride, sc.s);
             }
         }
     }
@@ -198,7 +198,7 @@ public final class Attention {
         float[] pj = sc.p;
         float[] sv = sc.s;
         int q0 = i0 * headDim, q1 = q0 + headDim, q2 = q1 + headDim, q3 = q2 + headDim;
-        // scores: for each query four chains over d (d mod 4), summed (0 + 1) + (2 + 3), as in block1
+        // scores: for each query four chains over d (d mod 4), summed (0 + 1) + (2 + 3), as in scores()
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0;
         FloatVector c0 = a0, c1 = a0, c2 = a0, c3 = a0;
@@ -275,21 +275,8 @@ public final class Attention {
 
     /** Query {@code i} (position {@code p}) of the unit against the key block at {@code base} (slot offset {@code ko}). */
     private static void block1(Scratch sc, int i, int p, int base, int ko, int window, float[] keys, float[] values, int headDim) {
-        float[] qs = sc.q;
         int qo = i * headDim;
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-        int d = 0;
-        for (; d + 4 <= headDim; d += 4) {
-            int kk = ko + d * LANES;
-            a0 = FloatVector.fromArray(F, keys, kk).fma(FloatVector.broadcast(F, qs[qo + d]), a0);
-            a1 = FloatVector.fromArray(F, keys, kk + LANES).fma(FloatVector.broadcast(F, qs[qo + d + 1]), a1);
-            a2 = FloatVector.fromArray(F, keys, kk + 2 * LANES).fma(FloatVector.broadcast(F, qs[qo + d + 2]), a2);
-            a3 = FloatVector.fromArray(F, keys, kk + 3 * LANES).fma(FloatVector.broadcast(F, qs[qo + d + 3]), a3);
-        }
-        for (; d < headDim; d++) {
-            a0 = FloatVector.fromArray(F, keys, ko + d * LANES).fma(FloatVector.broadcast(F, qs[qo + d]), a0);
-        }
-        a0.add(a1).add(a2.add(a3)).intoArray(sc.s, 0);
+        scores(sc.q, qo, keys, ko, headDim, sc.s, 0);
         update(sc, 0, i, p, base, window, headDim);
         accumulate(sc, 0, qo, ko, 0, values, headDim);
     }
@@ -393,8 +380,12 @@ public final class Attention {
         }
     }
 
-    /** Scores of one query against the LANES keys of a block (the output_attentions pass; block4 and block1 have their own copies inline, in the same order). */
-    private static FloatVector scores(float[] qs, int qo, float[] keys, int ko, int headDim) {
+    /**
+     * Scores of one query against the LANES keys of a block, into {@code out[off..off + LANES)}: four
+     * chains over d (d mod 4), summed (0 + 1) + (2 + 3), the order block4 keeps inline for its four
+     * queries. Written to an array, not returned: a vector returned from a call C2 does not inline is boxed.
+     */
+    private static void scores(float[] qs, int qo, float[] keys, int ko, int headDim, float[] out, int off) {
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = FloatVector.zero(F);
         FloatVector a2 = FloatVector.zero(F);
@@ -410,18 +401,19 @@ public final class Attention {
         for (; d < headDim; d++) {
             a0 = FloatVector.fromArray(F, keys, ko + d * LANES).fma(FloatVector.broadcast(F, qs[qo + d]), a0);
         }
-        return a0.add(a1).add(a2.add(a3));
+        a0.add(a1).add(a2.add(a3)).intoArray(out, off);
     }
 
     /** The second pass for output_attentions: the same scores, normalised with the final max and sum. */
     private static void probabilities(float[] qs, int qo, int p, int window, float[] keys, int ring, int headDim,
-                                      float max, float inv, float[] probs, int row) {
+                                      float max, float inv, float[] probs, int row, float[] scratch) {
         FloatVector iota = FloatVector.fromArray(F, IOTA, 0);
         int lo = window > 0 ? Math.max(0, p - window + 1) : 0;
         for (int b = lo >> SHIFT; b <= p >> SHIFT; b++) {
             int base = b << SHIFT;
             int slot = ring == 0 || base < ring ? base : base % ring;
-            FloatVector e = VectorExp.exp(scores(qs, qo, keys, slot * headDim, headDim).sub(max)).mul(inv);
+            scores(qs, qo, keys, slot * headDim, headDim, scratch, 0);
+            FloatVector e = VectorExp.exp(FloatVector.fromArray(F, scratch, 0).sub(max)).mul(inv);
             if (base < lo || base + LANES - 1 > p) {
                 VectorMask<Float> inside = iota.compare(VectorOperators.GE, lo - base).and(iota.compare(VectorOperators.LE, p - base));
                 e.intoArray(probs, row + base, inside);
