@@ -12,13 +12,9 @@ import picocli.CommandLine.Spec;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.time.Duration;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -92,9 +88,11 @@ final class BenchServeCommand implements Callable<Integer> {
         if (cancelFraction < 0 || malformedFraction < 0 || cancelFraction + malformedFraction > 1) {
             throw new ModernBertException("--cancel-fraction and --malformed-fraction are shares between 0 and 1 (together at most 1)");
         }
+        if (!"http".equalsIgnoreCase(url.getScheme()) || url.getHost() == null) {
+            throw new ModernBertException("--url must be http://HOST:PORT (the server speaks plain HTTP), got " + url);
+        }
         List<String> texts = prompts == null || prompts.isEmpty() ? DEFAULT_PROMPTS : prompts;
-        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
-        String modelId = model != null ? model : firstModel(http);
+        String modelId = model != null ? model : firstModel();
         ConcurrentLinkedQueue<Sample> samples = new ConcurrentLinkedQueue<>();
         AtomicLong cancelledRequests = new AtomicLong();
         AtomicLong malformedRefused = new AtomicLong();
@@ -106,33 +104,33 @@ final class BenchServeCommand implements Callable<Integer> {
         for (int c = 0; c < clients; c++) {
             threads.add(Thread.ofVirtual().start(() -> {
                 ThreadLocalRandom random = ThreadLocalRandom.current();
-                while (System.nanoTime() < end) {
-                    double roll = random.nextDouble();
-                    try {
-                        if (roll < malformedFraction) {
-                            int status = malformed(http, random.nextInt(3));
-                            if (status >= 400 && status < 500) {
-                                malformedRefused.incrementAndGet();
+                try (BenchConnection connection = new BenchConnection(url)) {
+                    while (System.nanoTime() < end) {
+                        double roll = random.nextDouble();
+                        try {
+                            if (roll < malformedFraction) {
+                                int status = malformed(connection, random.nextInt(3));
+                                if (status >= 400 && status < 500) {
+                                    malformedRefused.incrementAndGet();
+                                } else {
+                                    errors.add("malformed request answered " + status);
+                                }
                             } else {
-                                errors.add("malformed request answered " + status);
+                                boolean abandon = roll < malformedFraction + cancelFraction;
+                                String prompt = texts.get(random.nextInt(texts.size()));
+                                Sample s = complete(connection, modelId, prompt, abandon, errors);
+                                if (abandon) {
+                                    cancelledRequests.incrementAndGet();
+                                } else if (s != null && s.endNanos >= measureFrom && s.endNanos <= end) {
+                                    // counted when it completes inside the window (whenever it began): at steady load the
+                                    // tokens completed per second are the throughput, long requests included
+                                    samples.add(s);
+                                }
                             }
-                        } else {
-                            boolean abandon = roll < malformedFraction + cancelFraction;
-                            String prompt = texts.get(random.nextInt(texts.size()));
-                            Sample s = complete(http, modelId, prompt, abandon, errors);
-                            if (abandon) {
-                                cancelledRequests.incrementAndGet();
-                            } else if (s != null && s.endNanos >= measureFrom && s.endNanos <= end) {
-                                // counted when it completes inside the window (whenever it began): at steady load the
-                                // tokens completed per second are the throughput, long requests included
-                                samples.add(s);
-                            }
+                        } catch (IOException e) {
+                            errors.add("I/O error: " + e.getMessage());
+                            connection.close();
                         }
-                    } catch (IOException e) {
-                        errors.add("I/O error: " + e.getMessage());
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        return;
                     }
                 }
             }));
@@ -144,92 +142,84 @@ final class BenchServeCommand implements Callable<Integer> {
         return errors.isEmpty() ? 0 : 1;
     }
 
-    private HttpRequest.Builder request(String path) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(url.resolve(path)).timeout(Duration.ofMinutes(5));
-        if (apiKey != null) {
-            b.header("Authorization", "Bearer " + apiKey);
+    private String firstModel() throws IOException {
+        try (BenchConnection connection = new BenchConnection(url)) {
+            BenchConnection.Body r = connection.send("GET", "/v1/models", apiKey, null);
+            String body = r.readAll();
+            if (r.status != 200) {
+                throw new ModernBertException("GET " + url.resolve("/v1/models") + " answered " + r.status + ": " + body);
+            }
+            JsonNode data = JSON.readTree(body).path("data");
+            if (!data.isArray() || data.isEmpty()) {
+                throw new ModernBertException("GET /v1/models listed no model");
+            }
+            return data.get(0).path("id").asText();
+        } catch (IOException e) {
+            throw new ModernBertException("cannot reach " + url + ": " + e.getMessage());
         }
-        return b;
-    }
-
-    private String firstModel(HttpClient http) throws IOException, InterruptedException {
-        HttpResponse<String> r = http.send(request("/v1/models").GET().build(), HttpResponse.BodyHandlers.ofString());
-        if (r.statusCode() != 200) {
-            throw new ModernBertException("GET " + url.resolve("/v1/models") + " answered " + r.statusCode() + ": " + r.body());
-        }
-        JsonNode data = JSON.readTree(r.body()).path("data");
-        if (!data.isArray() || data.isEmpty()) {
-            throw new ModernBertException("GET /v1/models listed no model");
-        }
-        return data.get(0).path("id").asText();
     }
 
     /** One streamed completion: time to the first chunk, total time and completion tokens (from the usage chunk). */
-    private Sample complete(HttpClient http, String modelId, String prompt, boolean abandon, ConcurrentLinkedQueue<String> errors)
-            throws IOException, InterruptedException {
+    private Sample complete(BenchConnection connection, String modelId, String prompt, boolean abandon, ConcurrentLinkedQueue<String> errors)
+            throws IOException {
         ObjectNode body = JSON.createObjectNode().put("model", modelId).put("prompt", prompt).put("max_tokens", maxTokens)
                 .put("temperature", temperature).put("stream", true);
         body.putObject("stream_options").put("include_usage", true);
         long t0 = System.nanoTime();
-        HttpResponse<java.util.stream.Stream<String>> r = http.send(request("/v1/completions").header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body.toString())).build(), HttpResponse.BodyHandlers.ofLines());
-        try (java.util.stream.Stream<String> stream = r.body()) { // closing it before the end hangs up
-            if (r.statusCode() != 200) {
-                errors.add("completion answered " + r.statusCode() + ": " + String.join(" ", stream.toList()).strip());
-                return null;
+        BenchConnection.Body r = connection.send("POST", "/v1/completions", apiKey, JSON.writeValueAsBytes(body));
+        if (r.status != 200) {
+            errors.add("completion answered " + r.status + ": " + r.readAll().strip());
+            return null;
+        }
+        long first = 0;
+        int tokens = -1;
+        for (String line = r.readLine(); line != null; line = r.readLine()) {
+            if (!line.startsWith("data: ")) {
+                continue;
             }
-            long first = 0;
-            int tokens = -1;
-            for (Iterator<String> lines = stream.iterator(); lines.hasNext(); ) {
-                String line = lines.next();
-                if (!line.startsWith("data: ")) {
-                    continue;
-                }
-                String data = line.substring(6);
-                if (data.equals("[DONE]")) {
-                    continue; // read to the end of the body, so the connection goes back to the pool clean
-                }
-                if (first == 0) {
-                    first = System.nanoTime();
-                    if (abandon) {
-                        return null;
-                    }
-                }
-                // only the usage chunk and errors matter here: parsing every token's chunk took as much of
-                // the shared cores as the server's own work for them
-                if (!data.contains("\"usage\"") && !data.contains("\"error\"")) {
-                    continue;
-                }
-                JsonNode chunk = JSON.readTree(data);
-                if (chunk.has("error")) {
-                    errors.add("error in stream: " + chunk.get("error"));
+            String data = line.substring(6);
+            if (data.equals("[DONE]")) {
+                continue; // read to the end of the body, so the connection can carry the next request
+            }
+            if (first == 0) {
+                first = System.nanoTime();
+                if (abandon) {
+                    connection.close(); // hang up: the server cancels the request
                     return null;
                 }
-                if (chunk.path("usage").has("completion_tokens")) {
-                    tokens = chunk.path("usage").path("completion_tokens").asInt();
-                }
             }
-            long t1 = System.nanoTime();
-            if (tokens < 0) {
-                errors.add("the stream had no usage chunk (stream_options.include_usage)");
+            // only the usage chunk and errors matter here: parsing every token's chunk took as much of
+            // the shared cores as the server's own work for them
+            if (!data.contains("\"usage\"") && !data.contains("\"error\"")) {
+                continue;
+            }
+            JsonNode chunk = JSON.readTree(data);
+            if (chunk.has("error")) {
+                errors.add("error in stream: " + chunk.get("error"));
                 return null;
             }
-            return new Sample(t1, (first - t0) / 1e9, (t1 - t0) / 1e9, tokens);
-        } catch (java.io.UncheckedIOException e) {
-            throw e.getCause();
+            if (chunk.path("usage").has("completion_tokens")) {
+                tokens = chunk.path("usage").path("completion_tokens").asInt();
+            }
         }
+        long t1 = System.nanoTime();
+        if (tokens < 0) {
+            errors.add("the stream had no usage chunk (stream_options.include_usage)");
+            return null;
+        }
+        return new Sample(t1, (first - t0) / 1e9, (t1 - t0) / 1e9, tokens);
     }
 
     /** A request that must be refused: not JSON, a wrong field type, or a missing prompt. */
-    private int malformed(HttpClient http, int kind) throws IOException, InterruptedException {
+    private int malformed(BenchConnection connection, int kind) throws IOException {
         String body = switch (kind) {
             case 0 -> "{\"model\": \"x\", \"prompt\": ";
             case 1 -> "{\"prompt\": \"In the beginning\", \"max_tokens\": \"many\"}";
             default -> "{\"max_tokens\": 4}";
         };
-        HttpResponse<String> r = http.send(request("/v1/completions").header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
-        return r.statusCode();
+        BenchConnection.Body r = connection.send("POST", "/v1/completions", apiKey, body.getBytes(StandardCharsets.UTF_8));
+        r.readAll();
+        return r.status;
     }
 
     private void report(List<Sample> samples, long cancelledRequests, long malformedRefused, List<String> errors) {
