@@ -23,8 +23,8 @@ public final class Embedding {
         }
     }
 
-    public static void half(KernelContext ctx, IntArray counts, IntArray tokens, FloatArray given, FloatArray x, ShortArray table,
-                            int format, int hidden) {
+    public static void bits16(KernelContext ctx, IntArray counts, IntArray tokens, FloatArray given, FloatArray x, ShortArray table,
+                              int format, FloatArray pow2, int hidden) {
         int gid = ctx.globalIdx;
         if (gid < counts.get(Step.TOKENS) * hidden) {
             int t = gid / hidden;
@@ -34,7 +34,7 @@ public final class Embedding {
                 v = given.get(gid);
             } else {
                 int bits = table.get(id * hidden + gid - t * hidden);
-                v = format == MatMul.BF16 ? Formats.bf16(bits) : Formats.f16(bits);
+                v = format == MatMul.BF16 ? Formats.bf16(bits, pow2) : Formats.f16(bits, pow2);
             }
             x.set(gid, v);
         }

@@ -18,7 +18,7 @@ import uk.ac.manchester.tornado.api.types.arrays.ShortArray;
 public final class MatMul {
     public static final int MAX_LOCAL = 256;
     public static final int Q8_BLOCK = 32;
-    /** {@code format} of {@link #half}: BF16 or F16 bits. */
+    /** {@code format} of {@link #bits16}: BF16 or F16 bits. */
     public static final int BF16 = 0;
     public static final int F16 = 1;
 
@@ -64,9 +64,9 @@ public final class MatMul {
         }
     }
 
-    /** BF16 or F16 weights (per {@code format}) as raw 16-bit values. */
-    public static void half(KernelContext ctx, IntArray counts, int countIdx, FloatArray in, int inStride, FloatArray out, int outStride,
-                             ShortArray weights, int format, FloatArray bias, int hasBias, int accumulate, int rows, int cols) {
+    /** BF16 or F16 weights (per {@code format}) as raw 16-bit values, decoded with {@link Formats#powersOfTwo}. */
+    public static void bits16(KernelContext ctx, IntArray counts, int countIdx, FloatArray in, int inStride, FloatArray out, int outStride,
+                             ShortArray weights, int format, FloatArray pow2, FloatArray bias, int hasBias, int accumulate, int rows, int cols) {
         int group = ctx.groupIdx;
         int lid = ctx.localIdx;
         int local = ctx.localGroupSizeX;
@@ -80,7 +80,7 @@ public final class MatMul {
             int w = r * cols;
             for (int c = lid; c < cols; c += local) {
                 int bits = weights.get(w + c);
-                float wv = format == BF16 ? Formats.bf16(bits) : Formats.f16(bits);
+                float wv = format == BF16 ? Formats.bf16(bits, pow2) : Formats.f16(bits, pow2);
                 sum += wv * in.get(x + c);
             }
         }

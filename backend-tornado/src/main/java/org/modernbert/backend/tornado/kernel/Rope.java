@@ -14,21 +14,21 @@ public final class Rope {
     private Rope() {
     }
 
-    public static void rotate(KernelContext ctx, IntArray counts, IntArray tokens, FloatArray q, FloatArray k, FloatArray cos,
-                              FloatArray sin, int heads, int headDim) {
+    public static void applyRope(KernelContext ctx, IntArray counts, IntArray tokens, FloatArray q, FloatArray k, FloatArray cosTable,
+                              FloatArray sinTable, int heads, int headDim) {
         int gid = ctx.globalIdx;
-        int half = headDim / 2;
-        int perToken = heads * half;
+        int pairs = headDim / 2;
+        int perToken = heads * pairs;
         if (gid < counts.get(Step.TOKENS) * perToken) {
             int t = gid / perToken;
             int rest = gid - t * perToken;
-            int head = rest / half;
-            int j = rest - head * half;
+            int head = rest / pairs;
+            int j = rest - head * pairs;
             int position = tokens.get(t * Step.TOKEN_FIELDS + Step.POSITION);
-            float c = cos.get(position * half + j);
-            float s = sin.get(position * half + j);
+            float c = cosTable.get(position * pairs + j);
+            float s = sinTable.get(position * pairs + j);
             int a = t * heads * headDim + head * headDim + j;
-            int b = a + half;
+            int b = a + pairs;
             float q1 = q.get(a);
             float q2 = q.get(b);
             q.set(a, q1 * c - q2 * s);
