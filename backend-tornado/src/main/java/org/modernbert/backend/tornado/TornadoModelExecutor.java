@@ -42,7 +42,9 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -100,8 +102,6 @@ final class TornadoModelExecutor implements ModelExecutor {
     private final IntArray seqMeta = new IntArray(MAX_SEQUENCES * Step.SEQ_FIELDS);
     private final IntArray headRows = new IntArray(MAX_TOKENS);
     private final IntArray argmax = new IntArray(MAX_TOKENS);
-    private final IntArray copyFull = new IntArray(3);
-    private final IntArray copySlide = new IntArray(3);
     private final FloatArray given;
     private final FloatArray x;
     private final FloatArray h;
@@ -111,10 +111,9 @@ final class TornadoModelExecutor implements ModelExecutor {
     private final FloatArray attn;
     private final FloatArray up;
     private final FloatArray gated;
-    private final FloatArray kFull;
-    private final FloatArray vFull;
-    private final FloatArray kSlide;
-    private final FloatArray vSlide;
+    /** Keys and values of every cache of every layer: each layer owns a region of slots ({@link #layerSlot}). */
+    private final FloatArray kPool;
+    private final FloatArray vPool;
     private final FloatArray embedOut;
     private final FloatArray[] layerOut;
     private final FloatArray[] probs;
@@ -126,7 +125,6 @@ final class TornadoModelExecutor implements ModelExecutor {
     private final List<Sized> sized = new ArrayList<>();
     private final GridScheduler scheduler = new GridScheduler();
     private final TornadoExecutionPlan plan;
-    private final int forkGraph;
     private final long deviceBytes;
     private boolean closed;
 
@@ -172,10 +170,15 @@ final class TornadoModelExecutor implements ModelExecutor {
         attn = new FloatArray(rows * hidden);
         up = new FloatArray(rows * 2 * intermediate);
         gated = new FloatArray(rows * intermediate);
-        kFull = pool(fullLayers, fullPool);
-        vFull = pool(fullLayers, fullPool);
-        kSlide = pool(slidingLayers, slidePool);
-        vSlide = pool(slidingLayers, slidePool);
+        long poolFloats = ((long) fullLayers * fullPool.slots() + (long) slidingLayers * slidePool.slots()) * hidden;
+        if (poolFloats > Integer.MAX_VALUE - 8) {
+            throw new ModernBertException("a KV pool of " + poolPositions + " positions needs " + poolFloats
+                    + " floats per array, more than one device array holds; lower -Dmodernbert.tornado.cachePositions");
+        }
+        kPool = new FloatArray((int) poolFloats);
+        vPool = new FloatArray((int) poolFloats);
+        kPool.init(0);
+        vPool.init(0);
         embedOut = new FloatArray(rows * hidden);
         layerOut = new FloatArray[layerCount];
         probs = new FloatArray[layerCount];
@@ -191,22 +194,18 @@ final class TornadoModelExecutor implements ModelExecutor {
 
         List<ImmutableTaskGraph> graphs = new ArrayList<>();
         long bytes = activationBytes();
-        bytes += 4L * (kFull.getSize() + vFull.getSize() + kSlide.getSize() + vSlide.getSize());
+        bytes += 4L * (kPool.getSize() + vPool.getSize());
         Built embed = embedGraph();
         graphs.add(embed.graph);
         bytes += embed.bytes;
-        String previous = "embed";
         for (int l = 0; l < layerCount; l++) {
-            Built layer = layerGraph(l, previous);
+            Built layer = layerGraph(l);
             graphs.add(layer.graph);
             bytes += layer.bytes;
-            previous = "layer_" + l;
         }
-        Built head = headGraph(previous);
+        Built head = headGraph();
         graphs.add(head.graph);
         bytes += head.bytes;
-        graphs.add(forkGraph());
-        forkGraph = graphs.size() - 1;
         deviceBytes = bytes;
         checkMemory(bytes);
         plan = new TornadoExecutionPlan(graphs.toArray(new ImmutableTaskGraph[0]));
@@ -214,12 +213,6 @@ final class TornadoModelExecutor implements ModelExecutor {
         warmUp();
         LOG.info("TornadoVM executor ready on {}: {} layers, hidden {}, {} MB on the device", info.name(), layerCount, hidden,
                 bytes >> 20);
-    }
-
-    private FloatArray pool(int layers, SlotPool p) {
-        FloatArray a = new FloatArray(Math.max(1, layers) * p.slots() * hidden);
-        a.init(0);
-        return a;
     }
 
     private long activationBytes() {
@@ -264,6 +257,36 @@ final class TornadoModelExecutor implements ModelExecutor {
     }
 
     // ------------------------------------------------------------------ graphs
+
+    /**
+     * Which graph last held each device-resident object. TornadoVM allocates an object only in
+     * graphs whose tasks use it, so a graph declares only what its tasks use: the first user
+     * transfers it in, later users consume it from its last holder, and every user persists it.
+     */
+    private final Map<Object, String> holder = new IdentityHashMap<>();
+    private final List<Object> holding = new ArrayList<>();
+
+    /** Declares resident objects the tasks of {@code g} use; {@code mode} is how the first user transfers them in. */
+    private void resident(TaskGraph g, int mode, Object... objects) {
+        for (Object o : objects) {
+            String from = holder.get(o);
+            if (from == null) {
+                g.transferToDevice(mode, o);
+            } else {
+                g.consumeFromDevice(from, o);
+            }
+            holding.add(o);
+        }
+    }
+
+    /** Persists what {@link #resident} declared for {@code g}, which now holds it. */
+    private void persist(TaskGraph g) {
+        g.persistOnDevice(holding.toArray());
+        for (Object o : holding) {
+            holder.put(o, g.getTaskGraphName());
+        }
+        holding.clear();
+    }
 
     private record Built(ImmutableTaskGraph graph, long bytes) {
     }
@@ -322,8 +345,10 @@ final class TornadoModelExecutor implements ModelExecutor {
         DeviceMatrix table = matrix(weights.tokenEmbeddings(), null, vocab, hidden);
         FloatArray norm = FloatArray.fromArray(vector(weights.embeddingNorm(), hidden));
         FloatArray normBias = optional(weights.embeddingNormBias(), hidden);
-        g.transferToDevice(DataTransferMode.EVERY_EXECUTION, counts, tokenMeta, seqMeta, headRows, given);
-        List<Object> once = new ArrayList<>(List.of(ctx, x, none, pow2, norm, embedOut));
+        resident(g, DataTransferMode.EVERY_EXECUTION, counts, tokenMeta);
+        resident(g, DataTransferMode.FIRST_EXECUTION, ctx, x);
+        g.transferToDevice(DataTransferMode.EVERY_EXECUTION, given);
+        List<Object> once = new ArrayList<>(List.of(none, pow2, norm, embedOut));
         once.addAll(List.of(table.arrays()));
         if (normBias != null) {
             once.add(normBias);
@@ -339,27 +364,19 @@ final class TornadoModelExecutor implements ModelExecutor {
         g.task("snapshot", Rows::copy, ctx, counts, Step.TOKENS, x, embedOut, hidden);
         size("embed", "snapshot", Step.TOKENS, hidden, ELEMENT_LOCAL);
         g.transferToHost(DataTransferMode.UNDER_DEMAND, embedOut);
-        g.persistOnDevice(ctx, counts, tokenMeta, seqMeta, headRows, x);
+        persist(g);
         return new Built(g.snapshot(), table.bytes() + 4L * hidden * 2);
     }
 
     /** Graph of one decoder layer: pre-norm attention and the gated MLP, each with its residual, in place on x. */
-    private Built layerGraph(int l, String previous) {
+    private Built layerGraph(int l) {
         LayerWeights lw = weights.layers().get(l);
         String name = "layer_" + l;
         TaskGraph g = new TaskGraph(name);
         FloatArray none = new FloatArray(1);
         FloatArray pow2 = Formats.powersOfTwo();
-        Object[] pools = {kFull, vFull, kSlide, vSlide};
-        Object[] scratch = {h, q, k, v, attn, up, gated};
-        g.consumeFromDevice(previous, ctx, counts, tokenMeta, seqMeta, headRows, x);
-        if (l == 0) {
-            g.transferToDevice(DataTransferMode.FIRST_EXECUTION, scratch);
-            g.transferToDevice(DataTransferMode.FIRST_EXECUTION, pools);
-        } else {
-            g.consumeFromDevice(previous, scratch);
-            g.consumeFromDevice(previous, pools);
-        }
+        resident(g, DataTransferMode.EVERY_EXECUTION, counts, tokenMeta, seqMeta);
+        resident(g, DataTransferMode.FIRST_EXECUTION, ctx, x, h, q, k, v, attn, up, gated, kPool, vPool);
         FloatArray attnNorm = lw.attnNorm() == null ? null : FloatArray.fromArray(vector(lw.attnNorm(), hidden));
         FloatArray attnNormBias = optional(lw.attnNormBias(), hidden);
         DeviceMatrix wq = matrix(lw.wq(), lw.bq(), hidden, hidden);
@@ -384,6 +401,10 @@ final class TornadoModelExecutor implements ModelExecutor {
         }
         g.transferToDevice(DataTransferMode.FIRST_EXECUTION, once.toArray());
 
+        boolean slide = sliding[l];
+        int layerSlot = layerSlot(l);
+        g.task("fork", Attention::copySlots, ctx, counts, kPool, vPool, slide ? 1 : 0, layerSlot, hidden);
+        size(name, "fork", slide ? Step.COPY_SLIDE : Step.COPY_FULL, hidden, ELEMENT_LOCAL);
         FloatArray in = x;
         if (attnNorm != null) {
             layerNorm(g, "attn_norm", Step.TOKENS, x, h, attnNorm, attnNormBias, none);
@@ -394,15 +415,10 @@ final class TornadoModelExecutor implements ModelExecutor {
         matmul(g, "v", Step.TOKENS, in, hidden, v, hidden, wv, false, none, pow2);
         g.task("rope", Rope::applyRope, ctx, counts, tokenMeta, q, k, table[0], table[1], heads, headDim);
         size(name, "rope", Step.TOKENS, heads * headDim / 2, ELEMENT_LOCAL);
-        boolean slide = sliding[l];
-        int poolLayer = poolLayer(l);
-        FloatArray kPool = slide ? kSlide : kFull;
-        FloatArray vPool = slide ? vSlide : vFull;
-        int poolSlots = slide ? slidePool.slots() : fullPool.slots();
         g.task("attention", Attention::attend, ctx, counts, tokenMeta, seqMeta, q, k, v, kPool, vPool, attn, probs[l], heads, headDim,
-                slide ? 1 : 0, window, poolLayer, poolSlots, (float) (1.0 / Math.sqrt(headDim)));
+                slide ? 1 : 0, window, layerSlot, (float) (1.0 / Math.sqrt(headDim)));
         size(name, "attention", Step.TOKENS, heads, ELEMENT_LOCAL);
-        g.task("cache", Attention::writeCache, ctx, counts, tokenMeta, seqMeta, k, v, kPool, vPool, slide ? 1 : 0, poolLayer, poolSlots, hidden);
+        g.task("cache", Attention::writeCache, ctx, counts, tokenMeta, seqMeta, k, v, kPool, vPool, slide ? 1 : 0, layerSlot, hidden);
         size(name, "cache", Step.TOKENS, hidden, ELEMENT_LOCAL);
         matmul(g, "o", Step.TOKENS, attn, hidden, x, hidden, wo, true, none, pow2);
         layerNorm(g, "mlp_norm", Step.TOKENS, x, h, mlpNorm, mlpNormBias, none);
@@ -413,19 +429,17 @@ final class TornadoModelExecutor implements ModelExecutor {
         g.task("snapshot", Rows::copy, ctx, counts, Step.TOKENS, x, layerOut[l], hidden);
         size(name, "snapshot", Step.TOKENS, hidden, ELEMENT_LOCAL);
         g.transferToHost(DataTransferMode.UNDER_DEMAND, layerOut[l], probs[l]);
-        g.persistOnDevice(ctx, counts, tokenMeta, seqMeta, headRows, x);
-        g.persistOnDevice(scratch);
-        g.persistOnDevice(pools);
+        persist(g);
         return new Built(g.snapshot(), bytes);
     }
 
-    /** The index of layer {@code l} among the layers of its pool (full or sliding). */
-    private int poolLayer(int l) {
+    /** The first slot of layer {@code l}'s region of the pool: full layers' regions first, then the sliding ones'. */
+    private int layerSlot(int l) {
         int n = 0;
         for (int i = 0; i < l; i++) {
             n += sliding[i] == sliding[l] ? 1 : 0;
         }
-        return n;
+        return sliding[l] ? fullLayers * fullPool.slots() + n * slidePool.slots() : n * fullPool.slots();
     }
 
     /** cos and sin of {@code position * theta^(-2j/headDim)} for every position, computed in double. */
@@ -444,21 +458,23 @@ final class TornadoModelExecutor implements ModelExecutor {
     }
 
     /** The last graph: final norm of every token, then the head on the rows the sequences' head modes ask for. */
-    private Built headGraph(String previous) {
+    private Built headGraph() {
         TaskGraph g = new TaskGraph("head");
         FloatArray none = new FloatArray(1);
         FloatArray pow2 = Formats.powersOfTwo();
-        g.consumeFromDevice(previous, ctx, counts, tokenMeta, seqMeta, headRows, x);
-        g.consumeFromDevice(previous, h, q, k, v, attn, up, gated);
-        g.consumeFromDevice(previous, kFull, vFull, kSlide, vSlide);
+        HeadWeights hw = weights.head();
+        resident(g, DataTransferMode.EVERY_EXECUTION, counts);
+        if (hw != null) {
+            resident(g, DataTransferMode.EVERY_EXECUTION, headRows);
+        }
+        resident(g, DataTransferMode.FIRST_EXECUTION, ctx, x);
         FloatArray norm = FloatArray.fromArray(vector(weights.finalNorm(), hidden));
         FloatArray normBias = optional(weights.finalNormBias(), hidden);
-        List<Object> once = new ArrayList<>(List.of(none, pow2, norm, finalOut, headIn, headHidden, logits, argmax));
+        List<Object> once = new ArrayList<>(List.of(none, pow2, norm, finalOut));
         if (normBias != null) {
             once.add(normBias);
         }
         long bytes = 0;
-        HeadWeights hw = weights.head();
         DeviceMatrix dense = null;
         DeviceMatrix projection = null;
         FloatArray headNorm = null;
@@ -468,6 +484,7 @@ final class TornadoModelExecutor implements ModelExecutor {
             projection = matrix(hw.projection(), hw.projectionBias(), outputs, hidden);
             headNorm = FloatArray.fromArray(vector(hw.norm(), hidden));
             headNormBias = optional(hw.normBias(), hidden);
+            once.addAll(List.of(headIn, headHidden, logits, argmax));
             once.addAll(List.of(dense.arrays()));
             once.addAll(List.of(projection.arrays()));
             once.add(headNorm);
@@ -491,30 +508,13 @@ final class TornadoModelExecutor implements ModelExecutor {
             g.task("argmax", Rows::argmax, ctx, counts, Step.HEAD_ROWS, logits, argmax, outputs);
             size("head", "argmax", Step.HEAD_ROWS, ARGMAX_LOCAL, ARGMAX_LOCAL);
         }
-        g.transferToHost(DataTransferMode.UNDER_DEMAND, finalOut, logits);
-        g.transferToHost(DataTransferMode.EVERY_EXECUTION, argmax);
-        g.persistOnDevice(ctx, kFull, vFull, kSlide, vSlide);
-        return new Built(g.snapshot(), bytes + 4L * hidden * 4);
-    }
-
-    /** A separate graph that copies a cache's slots to another range: {@link KvCache#fork} on the device. */
-    private ImmutableTaskGraph forkGraph() {
-        TaskGraph g = new TaskGraph("fork");
-        g.consumeFromDevice("head", ctx, kFull, vFull, kSlide, vSlide);
-        g.transferToDevice(DataTransferMode.EVERY_EXECUTION, copyFull, copySlide);
-        int fl = Math.max(1, fullLayers);
-        int sl = Math.max(1, slidingLayers);
-        g.task("k_full", Attention::copySlots, ctx, copyFull, kFull, fl, fullPool.slots(), hidden);
-        g.task("v_full", Attention::copySlots, ctx, copyFull, vFull, fl, fullPool.slots(), hidden);
-        g.task("k_slide", Attention::copySlots, ctx, copySlide, kSlide, sl, slidePool.slots(), hidden);
-        g.task("v_slide", Attention::copySlots, ctx, copySlide, vSlide, sl, slidePool.slots(), hidden);
-        for (String t : new String[] {"k_full", "v_full", "k_slide", "v_slide"}) {
-            WorkerGrid1D grid = new WorkerGrid1D(ELEMENT_LOCAL);
-            grid.setLocalWork(ELEMENT_LOCAL, 1, 1);
-            scheduler.addWorkerGrid("fork." + t, grid);
+        g.transferToHost(DataTransferMode.UNDER_DEMAND, finalOut);
+        if (hw != null) {
+            g.transferToHost(DataTransferMode.UNDER_DEMAND, logits);
+            g.transferToHost(DataTransferMode.EVERY_EXECUTION, argmax);
         }
-        g.persistOnDevice(ctx, kFull, vFull, kSlide, vSlide);
-        return g.snapshot();
+        persist(g);
+        return new Built(g.snapshot(), bytes + 4L * hidden * 4);
     }
 
     static int activationCode(Activation a) {
@@ -545,9 +545,6 @@ final class TornadoModelExecutor implements ModelExecutor {
         headRows.init(0);
         given.init(0);
         execute(null, false, false);
-        copyFull.init(0);
-        copySlide.init(0);
-        runFork(1, 1);
     }
 
     // ------------------------------------------------------------------ ModelExecutor
@@ -615,26 +612,27 @@ final class TornadoModelExecutor implements ModelExecutor {
         slidePool.release(cache.slideBase, cache.ring);
     }
 
-    /** A new cache holding a device copy of {@code source}'s slots (lengths set by the caller). */
+    /**
+     * A new cache holding a device copy of {@code source}'s slots (lengths set by the caller): a pass
+     * through every graph with no tokens, whose layers each copy their region's slots first.
+     */
     synchronized TornadoKvCache fork(TornadoKvCache source) {
         checkOpen();
         TornadoKvCache copy = allocate(source.spec());
-        copyFull.set(0, source.fullBase);
-        copyFull.set(1, copy.fullBase);
-        copyFull.set(2, Math.min(source.fullSlots, source.length()));
-        copySlide.set(0, source.slideBase);
-        copySlide.set(1, copy.slideBase);
-        copySlide.set(2, source.ring);
-        runFork(Math.max(1, fullLayers) * copyFull.get(2) * hidden, Math.max(1, slidingLayers) * copySlide.get(2) * hidden);
-        return copy;
-    }
-
-    private void runFork(int fullItems, int slideItems) {
-        for (String t : new String[] {"k_full", "v_full", "k_slide", "v_slide"}) {
-            int items = t.endsWith("full") ? fullItems : slideItems;
-            scheduler.get("fork." + t).setGlobalWork(roundUp(Math.max(1, items), ELEMENT_LOCAL), 1, 1);
+        counts.init(0);
+        counts.set(Step.COPY_FULL, Math.min(source.fullSlots, source.length()));
+        counts.set(Step.FULL_FROM, source.fullBase);
+        counts.set(Step.FULL_TO, copy.fullBase);
+        counts.set(Step.COPY_SLIDE, source.ring);
+        counts.set(Step.SLIDE_FROM, source.slideBase);
+        counts.set(Step.SLIDE_TO, copy.slideBase);
+        try {
+            execute(null, false, false);
+        } catch (RuntimeException | Error e) {
+            copy.close();
+            throw e;
         }
-        plan.withGraph(forkGraph).withGridScheduler(scheduler).execute();
+        return copy;
     }
 
     private static int roundUp(int n, int m) {
@@ -764,6 +762,7 @@ final class TornadoModelExecutor implements ModelExecutor {
         int count = inputs.size();
         int[] headRowOf = new int[count];
         int rows = 0;
+        counts.init(0); // no fork copy in a step
         int probsAt = 0;
         for (int s = 0; s < count; s++) {
             SequenceInput in = inputs.get(s);

@@ -8,10 +8,11 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 /**
  * Causal attention over a device-resident KV cache pool, and the cache writes.
  *
- * <p>A pool holds, for each of its layers, {@code poolSlots} slots of {@code hidden} keys (or
- * values): {@code pool[(poolLayer * poolSlots + slot) * hidden + i]}. A sequence owns a range of
- * slots from its base; a full-attention layer keeps position {@code p} in slot {@code base + p}, a
- * sliding layer in {@code base + p % ring}. A query at cache position {@code slot} sees the keys of
+ * <p>The pool holds {@code hidden} keys (or values) per slot, {@code pool[slot * hidden + i]}, and
+ * each layer owns a region of slots from {@code layerSlot} on (one pool for every layer, so that
+ * each layer's task graph uses, and hands on, the same two arrays). A sequence owns a range of
+ * slots of each region from its base; a full-attention layer keeps position {@code p} in slot
+ * {@code layerSlot + base + p}, a sliding layer in {@code layerSlot + base + p % ring}. A query at cache position {@code slot} sees the keys of
  * positions {@code first .. slot} ({@code first = slot - window + 1} on sliding layers): the ones
  * cached before the step are read from the pool, the step's own from its k/v rows. So the step's
  * keys go into the pool after attention ({@link #writeCache}), and a prefill longer than a sliding
@@ -32,7 +33,7 @@ public final class Attention {
      */
     public static void attend(KernelContext ctx, IntArray counts, IntArray tokens, IntArray seqs, FloatArray q, FloatArray k,
                               FloatArray v, FloatArray kPool, FloatArray vPool, FloatArray out, FloatArray probs, int heads,
-                              int headDim, int sliding, int window, int poolLayer, int poolSlots, float scale) {
+                              int headDim, int sliding, int window, int layerSlot, float scale) {
         int gid = ctx.globalIdx;
         if (gid < counts.get(Step.TOKENS) * heads) {
             int t = gid / heads;
@@ -49,7 +50,7 @@ public final class Attention {
             if (sliding != 0) {
                 first = TornadoMath.max(0, slot - window + 1);
             }
-            int layerBase = poolLayer * poolSlots;
+            int layerBase = layerSlot;
             int qOff = t * hidden + head * headDim;
             float[] acc = new float[MAX_HEAD_DIM];
             for (int j = 0; j < headDim; j++) {
@@ -139,7 +140,7 @@ public final class Attention {
      * overwritten anyway; skipping them keeps the writes free of races).
      */
     public static void writeCache(KernelContext ctx, IntArray counts, IntArray tokens, IntArray seqs, FloatArray k, FloatArray v,
-                                  FloatArray kPool, FloatArray vPool, int sliding, int poolLayer, int poolSlots, int hidden) {
+                                  FloatArray kPool, FloatArray vPool, int sliding, int layerSlot, int hidden) {
         int gid = ctx.globalIdx;
         if (gid < counts.get(Step.TOKENS) * hidden) {
             int t = gid / hidden;
@@ -155,7 +156,7 @@ public final class Attention {
                 at = seqs.get(sq + Step.SLIDE_BASE) + slot % ring;
             }
             if (keep) {
-                int to = (poolLayer * poolSlots + at) * hidden + i;
+                int to = (layerSlot + at) * hidden + i;
                 kPool.set(to, k.get(gid));
                 vPool.set(to, v.get(gid));
             }
@@ -163,19 +164,26 @@ public final class Attention {
     }
 
     /**
-     * Copies {@code copy[2]} slots from {@code copy[0]} to {@code copy[1]} in every layer of a pool
-     * (a cache's fork); one work-item per value.
+     * A fork: copies {@code counts[COPY_FULL]} (or {@code COPY_SLIDE}) slots of this layer's region
+     * from the source range to the destination range, keys and values; one work-item per value. It
+     * runs first in every layer's graph, and copies nothing ({@code 0} slots) in an ordinary step.
      */
-    public static void copySlots(KernelContext ctx, IntArray copy, FloatArray pool, int layers, int poolSlots, int hidden) {
+    public static void copySlots(KernelContext ctx, IntArray counts, FloatArray kPool, FloatArray vPool, int sliding, int layerSlot,
+                                 int hidden) {
         int gid = ctx.globalIdx;
-        int count = copy.get(2);
-        int perLayer = count * hidden;
-        if (gid < layers * perLayer) {
-            int layer = gid / perLayer;
-            int rest = gid - layer * perLayer;
-            int from = (layer * poolSlots + copy.get(0)) * hidden + rest;
-            int to = (layer * poolSlots + copy.get(1)) * hidden + rest;
-            pool.set(to, pool.get(from));
+        int count = counts.get(Step.COPY_FULL);
+        int from = counts.get(Step.FULL_FROM);
+        int to = counts.get(Step.FULL_TO);
+        if (sliding != 0) {
+            count = counts.get(Step.COPY_SLIDE);
+            from = counts.get(Step.SLIDE_FROM);
+            to = counts.get(Step.SLIDE_TO);
+        }
+        if (gid < count * hidden) {
+            int src = (layerSlot + from) * hidden + gid;
+            int dst = (layerSlot + to) * hidden + gid;
+            kPool.set(dst, kPool.get(src));
+            vPool.set(dst, vPool.get(src));
         }
     }
 }

@@ -259,7 +259,7 @@ class KernelTest {
             float scale = 0.5f;
             int sl = sliding;
             run(32, 32, (g, ctx) -> g.task("t", Attention::attend, ctx, counts, tokens, seqs, fa(q), fa(k), fa(v), fa(kPool), fa(vPool), out,
-                    probs, heads, headDim, sl, window, poolLayer, poolSlots, scale), in(counts, tokens, seqs, probs), out, probs);
+                    probs, heads, headDim, sl, window, poolLayer * poolSlots, scale), in(counts, tokens, seqs, probs), out, probs);
             for (int t = 0; t < tokensTotal; t++) {
                 int s = seqOf[t];
                 int slot = slotOf[t];
@@ -330,7 +330,7 @@ class KernelTest {
             vPool.init(-9);
             IntArray counts = counts(5, 1, 0);
             int sl = sliding;
-            run(32, 32, (g, ctx) -> g.task("t", Attention::writeCache, ctx, counts, tokens, seqs, fa(k), fa(v), kPool, vPool, sl, 1, poolSlots,
+            run(32, 32, (g, ctx) -> g.task("t", Attention::writeCache, ctx, counts, tokens, seqs, fa(k), fa(v), kPool, vPool, sl, poolSlots,
                     hidden), in(counts, tokens, seqs, kPool, vPool), kPool, vPool);
             for (int slot = 0; slot < poolSlots; slot++) {
                 // full: position p at slot 3 + p, so positions 2..6 in slots 5..9; sliding: positions 4, 5, 6 at 6 + p % 3
@@ -355,18 +355,36 @@ class KernelTest {
     }
 
     @Test
-    void copySlotsInEveryLayer() {
+    void forkCopiesTheSlotsOfItsRegion() {
         int hidden = 3;
         int poolSlots = 10;
-        float[] pool = floats(2 * poolSlots * hidden, 1);
-        FloatArray device = fa(pool);
-        IntArray copy = IntArray.fromElements(1, 6, 3);
-        run(32, 32, (g, ctx) -> g.task("t", Attention::copySlots, ctx, copy, device, 2, poolSlots, hidden), in(copy, device), device);
-        for (int l = 0; l < 2; l++) {
-            for (int slot = 0; slot < poolSlots; slot++) {
-                int from = slot >= 6 && slot < 9 ? slot - 5 : slot;
+        for (int sliding = 0; sliding < 2; sliding++) {
+            float[] k = floats(2 * poolSlots * hidden, 1);
+            float[] v = floats(2 * poolSlots * hidden, 1);
+            FloatArray dk = fa(k);
+            FloatArray dv = fa(v);
+            IntArray counts = counts(0, 0, 0);
+            // full: 3 slots 1.. to 6..; sliding: 2 slots 4.. to 0..; the other kind's copy must not happen
+            counts.set(Step.COPY_FULL, 3);
+            counts.set(Step.FULL_FROM, 1);
+            counts.set(Step.FULL_TO, 6);
+            counts.set(Step.COPY_SLIDE, 2);
+            counts.set(Step.SLIDE_FROM, 4);
+            counts.set(Step.SLIDE_TO, 0);
+            int sl = sliding;
+            run(32, 32, (g, ctx) -> g.task("t", Attention::copySlots, ctx, counts, dk, dv, sl, poolSlots, hidden), in(counts, dk, dv), dk, dv);
+            for (int slot = 0; slot < 2 * poolSlots; slot++) {
+                int from = slot;
+                int inRegion = slot - poolSlots;
+                if (sliding == 0 && inRegion >= 6 && inRegion < 9) {
+                    from = slot - 5;
+                }
+                if (sliding == 1 && inRegion >= 0 && inRegion < 2) {
+                    from = slot + 4;
+                }
                 for (int i = 0; i < hidden; i++) {
-                    assertEquals(pool[(l * poolSlots + from) * hidden + i], device.get((l * poolSlots + slot) * hidden + i));
+                    assertEquals(k[from * hidden + i], dk.get(slot * hidden + i), "sliding=" + sliding + " slot " + slot);
+                    assertEquals(v[from * hidden + i], dv.get(slot * hidden + i), "sliding=" + sliding + " slot " + slot);
                 }
             }
         }
