@@ -30,7 +30,7 @@ public final class TornadoBackendProvider implements BackendProvider {
     @Override
     public int priority() {
         Availability a = probe();
-        return a.available() && !a.detail().contains("(CPU)") ? 200 : 90;
+        return a.available() && !a.devices().getFirst().name().endsWith(" CPU]") ? 200 : 90;
     }
 
     @Override

@@ -5,7 +5,6 @@ import org.modernbert.api.backend.DeviceInfo;
 import uk.ac.manchester.tornado.api.TornadoBackend;
 import uk.ac.manchester.tornado.api.TornadoRuntime;
 import uk.ac.manchester.tornado.api.common.TornadoDevice;
-import uk.ac.manchester.tornado.api.enums.TornadoDeviceType;
 import uk.ac.manchester.tornado.api.runtime.TornadoRuntimeProvider;
 
 import java.util.ArrayList;
@@ -21,7 +20,6 @@ final class TornadoDevices {
         TornadoRuntime runtime = TornadoRuntimeProvider.getTornadoRuntime();
         List<DeviceInfo> devices = new ArrayList<>();
         TornadoDevice defaultDevice = runtime.getDefaultDevice();
-        String defaultKind = "";
         for (int b = 0; b < runtime.getNumBackends(); b++) {
             TornadoBackend backend = runtime.getBackend(b);
             for (int d = 0; d < backend.getNumDevices(); d++) {
@@ -30,7 +28,6 @@ final class TornadoDevices {
                 boolean isDefault = device.getDeviceName().equals(defaultDevice.getDeviceName());
                 if (isDefault) {
                     devices.addFirst(info);
-                    defaultKind = device.getDeviceType() == TornadoDeviceType.CPU ? " (CPU)" : "";
                 } else {
                     devices.add(info);
                 }
@@ -39,9 +36,10 @@ final class TornadoDevices {
         if (devices.isEmpty()) {
             return Availability.unavailable("TornadoVM runtime found but it lists no devices (is an OpenCL/PTX/SPIR-V driver installed?)");
         }
-        return Availability.available("TornadoVM, default device " + devices.getFirst().name() + defaultKind, devices);
+        return Availability.available("TornadoVM " + devices.size() + " device(s), default " + devices.getFirst().id(), devices);
     }
 
+    /** "model [BACKEND TYPE]", e.g. "pthread-skylake-avx512-AMD EPYC [OPENCL CPU]" (the provider's priority reads the type). */
     private static String describe(TornadoDevice device) {
         return device.getPhysicalDevice().getDeviceName() + " [" + device.getTornadoVMBackend() + " " + device.getDeviceType() + "]";
     }
