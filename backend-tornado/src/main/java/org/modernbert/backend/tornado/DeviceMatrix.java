@@ -22,6 +22,12 @@ record DeviceMatrix(WeightFormat format, FloatArray f32, ShortArray half, ByteAr
                     int rows, int cols) {
     private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
+    /**
+     * With -Dmodernbert.tornado.widen16=true, BF16 and F16 matrices are widened to F32 at load instead
+     * of decoded in the kernels (twice the device memory; for measuring which is faster on a device).
+     */
+    static final boolean WIDEN_16 = Boolean.getBoolean("modernbert.tornado.widen16");
+
     static DeviceMatrix of(Tensor t, Tensor bias, int rows, int cols) {
         if (t.rank() != 2 || t.dim(0) != rows || t.dim(1) != cols) {
             throw new ModernBertException("tensor " + t.name() + " has shape " + Arrays.toString(t.shape()) + ", expected [" + rows + ", "
@@ -29,6 +35,13 @@ record DeviceMatrix(WeightFormat format, FloatArray f32, ShortArray half, ByteAr
         }
         FloatArray b = bias == null ? null : FloatArray.fromArray(TornadoModelExecutor.vector(bias, rows));
         MemorySegment data = t.data();
+        if (WIDEN_16 && (t.format() == WeightFormat.BF16 || t.format() == WeightFormat.F16)) {
+            FloatArray a = new FloatArray(rows * cols);
+            for (int i = 0; i < rows * cols; i++) {
+                a.set(i, t.getFloat(i));
+            }
+            return new DeviceMatrix(WeightFormat.F32, a, null, null, null, b, rows, cols);
+        }
         return switch (t.format()) {
             case F32 -> {
                 FloatArray a = new FloatArray(rows * cols);

@@ -36,6 +36,7 @@ import uk.ac.manchester.tornado.api.TornadoExecutionResult;
 import uk.ac.manchester.tornado.api.WorkerGrid1D;
 import uk.ac.manchester.tornado.api.common.TornadoDevice;
 import uk.ac.manchester.tornado.api.enums.DataTransferMode;
+import uk.ac.manchester.tornado.api.enums.ProfilerMode;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
@@ -68,6 +69,8 @@ final class TornadoModelExecutor implements ModelExecutor {
     static final int MAX_SEQUENCES = 16;
     /** Attention probabilities of one step, all sequences and layers together, at most this many floats per layer. */
     static final int PROBS_CAPACITY = Integer.getInteger("modernbert.tornado.probsFloats", 1 << 20);
+    /** With -Dmodernbert.tornado.profile=true, TornadoVM's profiler splits each step's time; the totals are logged at close. */
+    static final boolean PROFILE = Boolean.getBoolean("modernbert.tornado.profile");
     private static final int ELEMENT_LOCAL = 32;
     private static final int MATMUL_LOCAL = 32;
     private static final int ARGMAX_LOCAL = 256;
@@ -127,6 +130,8 @@ final class TornadoModelExecutor implements ModelExecutor {
     private final TornadoExecutionPlan plan;
     private final long deviceBytes;
     private boolean closed;
+    /** Profile totals (nanoseconds, as TornadoVM reports them): [passes, graph runs, wall, total, kernels, kernel dispatch, transfers, transfer dispatch, bytes in, bytes out]. */
+    private final long[] profile = new long[10];
 
     TornadoModelExecutor(ModelWeights weights, DeviceInfo info, TornadoDevice device) {
         this.weights = Objects.requireNonNull(weights, "weights");
@@ -210,7 +215,11 @@ final class TornadoModelExecutor implements ModelExecutor {
         checkMemory(bytes);
         plan = new TornadoExecutionPlan(graphs.toArray(new ImmutableTaskGraph[0]));
         plan.withDevice(device);
+        if (PROFILE) {
+            plan.withProfiler(ProfilerMode.SILENT);
+        }
         warmUp();
+        Arrays.fill(profile, 0);
         LOG.info("TornadoVM executor ready on {}: {} layers, hidden {}, {} MB on the device", info.name(), layerCount, hidden,
                 bytes >> 20);
     }
@@ -820,13 +829,14 @@ final class TornadoModelExecutor implements ModelExecutor {
             int n = Math.max(1, counts.get(s.countIdx())) * s.perCount();
             s.grid().setGlobalWork(roundUp(n, s.local()), 1, 1);
         }
-        TornadoExecutionResult r = plan.withGraph(0).withGridScheduler(scheduler).execute();
+        long start = System.nanoTime();
+        TornadoExecutionResult r = run(0);
         if (o != null && o.states() != null) {
             r.transferToHost(embedOut);
             addRows(o, embedOut, o.states(), true);
         }
         for (int l = 0; l < layerCount; l++) {
-            r = plan.withGraph(1 + l).withGridScheduler(scheduler).execute();
+            r = run(1 + l);
             if (o != null && o.states() != null && l < layerCount - 1) {
                 r.transferToHost(layerOut[l]);
                 addRows(o, layerOut[l], o.states(), true);
@@ -836,13 +846,43 @@ final class TornadoModelExecutor implements ModelExecutor {
                 addRows(o, probs[l], o.attentions(), false);
             }
         }
-        r = plan.withGraph(1 + layerCount).withGridScheduler(scheduler).execute();
+        r = run(1 + layerCount);
         if (fetchLogits) {
             r.transferToHost(logits);
         }
         if (fetchHidden) {
             r.transferToHost(finalOut);
         }
+        profile[0]++;
+        profile[2] += System.nanoTime() - start;
+    }
+
+    private TornadoExecutionResult run(int graph) {
+        TornadoExecutionResult r = plan.withGraph(graph).withGridScheduler(scheduler).execute();
+        if (PROFILE) {
+            var p = r.getProfilerResult();
+            profile[1]++;
+            profile[3] += p.getTotalTime();
+            profile[4] += p.getDeviceKernelTime();
+            profile[5] += p.getKernelDispatchTime();
+            profile[6] += p.getDataTransfersTime();
+            profile[7] += p.getDataTransferDispatchTime();
+            profile[8] += p.getTotalBytesCopyIn();
+            profile[9] += p.getTotalBytesCopyOut();
+        }
+        return r;
+    }
+
+    /** The profile totals as one line (empty without -Dmodernbert.tornado.profile=true). */
+    String profileSummary() {
+        if (!PROFILE || profile[0] == 0) {
+            return "";
+        }
+        return String.format(java.util.Locale.ROOT, "TornadoVM profile: %d passes (%d graph runs), host wall %.1f ms; TornadoVM total %.1f ms:"
+                        + " kernels %.1f ms, kernel dispatch %.1f ms, transfers %.1f ms, transfer dispatch %.1f ms; %d bytes in, %d bytes out"
+                        + " (per pass: wall %.3f ms, kernels %.3f ms)",
+                profile[0], profile[1], profile[2] / 1e6, profile[3] / 1e6, profile[4] / 1e6, profile[5] / 1e6, profile[6] / 1e6,
+                profile[7] / 1e6, profile[8], profile[9], profile[2] / 1e6 / profile[0], profile[4] / 1e6 / profile[0]);
     }
 
     /** Appends each asking sequence's part of a fetched buffer: token rows of the hidden size, or its probabilities. */
@@ -979,6 +1019,9 @@ final class TornadoModelExecutor implements ModelExecutor {
             return;
         }
         closed = true;
+        if (PROFILE) {
+            LOG.info(profileSummary());
+        }
         try {
             plan.close();
         } catch (Exception e) {
