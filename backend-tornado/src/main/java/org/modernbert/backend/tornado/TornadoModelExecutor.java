@@ -212,7 +212,7 @@ final class TornadoModelExecutor implements ModelExecutor {
         graphs.add(head.graph);
         bytes += head.bytes;
         deviceBytes = bytes;
-        checkMemory(bytes);
+        checkMemory(bytes, info, System.getProperty("tornado.device.memory", "4GB"));
         plan = new TornadoExecutionPlan(graphs.toArray(new ImmutableTaskGraph[0]));
         plan.withDevice(device);
         if (PROFILE) {
@@ -233,13 +233,16 @@ final class TornadoModelExecutor implements ModelExecutor {
         return 4 * floats;
     }
 
-    /** Refuses, with the numbers, a model that does not fit the device or TornadoVM's device heap. */
-    private void checkMemory(long bytes) {
+    /**
+     * Refuses, with the numbers, a model that does not fit the device or TornadoVM's device heap
+     * ({@code heap}: the tornado.device.memory setting, TornadoVM's default 4GB).
+     */
+    static void checkMemory(long bytes, DeviceInfo info, String heapSetting) {
         if (info.memoryBytes() > 0 && bytes > info.memoryBytes()) {
             throw new ModernBertException("the model needs about " + mb(bytes) + " MB on " + info.id() + " (weights, KV pools, activations) but the device has "
                     + mb(info.memoryBytes()) + " MB; lower -Dmodernbert.tornado.cachePositions or quantize the weights (--quantize q8_0)");
         }
-        String heap = System.getProperty("tornado.device.memory", "4GB").trim().toUpperCase(java.util.Locale.ROOT);
+        String heap = heapSetting.trim().toUpperCase(java.util.Locale.ROOT);
         long limit = parseSize(heap);
         if (limit > 0 && bytes > limit) {
             throw new ModernBertException("the model needs about " + mb(bytes) + " MB on the device but TornadoVM reserves " + heap
