@@ -215,10 +215,19 @@ final class TornadoModelExecutor implements ModelExecutor {
         checkMemory(bytes, info, System.getProperty("tornado.device.memory", "4GB"));
         plan = new TornadoExecutionPlan(graphs.toArray(new ImmutableTaskGraph[0]));
         plan.withDevice(device);
-        if (PROFILE) {
-            plan.withProfiler(ProfilerMode.SILENT);
+        try {
+            if (PROFILE) {
+                plan.withProfiler(ProfilerMode.SILENT);
+            }
+            warmUp();
+        } catch (RuntimeException | Error e) {
+            try {
+                plan.close(); // frees what the warm-up put on the device
+            } catch (Exception suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
         }
-        warmUp();
         Arrays.fill(profile, 0);
         LOG.info("TornadoVM executor ready on {}: {} layers, hidden {}, {} MB on the device", info.name(), layerCount, hidden,
                 bytes >> 20);
