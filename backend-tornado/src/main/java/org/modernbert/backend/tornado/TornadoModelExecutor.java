@@ -72,6 +72,12 @@ final class TornadoModelExecutor implements ModelExecutor {
     /** With -Dmodernbert.tornado.profile=true, TornadoVM's profiler splits each step's time; the totals are logged at close. */
     static final boolean PROFILE = Boolean.getBoolean("modernbert.tornado.profile");
     private static final int ELEMENT_LOCAL = 32;
+    /**
+     * Matrix products as one work-item per output on CPU devices (PoCL runs work-groups with barriers
+     * slowly) and one work-group per output with a local-memory reduction elsewhere;
+     * -Dmodernbert.tornado.matmul=item|group overrides.
+     */
+    private final boolean matmulPerItem;
     private static final int MATMUL_LOCAL = 32;
     private static final int ARGMAX_LOCAL = 256;
 
@@ -136,6 +142,8 @@ final class TornadoModelExecutor implements ModelExecutor {
     TornadoModelExecutor(ModelWeights weights, DeviceInfo info, TornadoDevice device) {
         this.weights = Objects.requireNonNull(weights, "weights");
         this.info = info;
+        String matmulKind = System.getProperty("modernbert.tornado.matmul", info.name().endsWith(" CPU]") ? "item" : "group");
+        this.matmulPerItem = matmulKind.equals("item");
         ModernBertDecoderConfig c = weights.config();
         hidden = c.hiddenSize();
         heads = c.numAttentionHeads();
@@ -340,6 +348,18 @@ final class TornadoModelExecutor implements ModelExecutor {
         FloatArray bias = m.bias() == null ? none : m.bias();
         int hasBias = m.bias() == null ? 0 : 1;
         int acc = accumulate ? 1 : 0;
+        if (matmulPerItem) {
+            switch (m.format()) {
+                case F32 -> g.task(id, MatMul::f32Item, ctx, counts, countIdx, in, inStride, out, outStride, m.f32(), bias, hasBias, acc, m.rows(),
+                        m.cols());
+                case BF16, F16 -> g.task(id, MatMul::bits16Item, ctx, counts, countIdx, in, inStride, out, outStride, m.half(), m.halfFormat(), pow2,
+                        bias, hasBias, acc, m.rows(), m.cols());
+                case Q8_0 -> g.task(id, MatMul::q8Item, ctx, counts, countIdx, in, inStride, out, outStride, m.quants(), m.scales(), bias, hasBias,
+                        acc, m.rows(), m.cols());
+            }
+            size(g.getTaskGraphName(), id, countIdx, m.rows(), ELEMENT_LOCAL);
+            return;
+        }
         switch (m.format()) {
             case F32 -> g.task(id, MatMul::f32, ctx, counts, countIdx, in, inStride, out, outStride, m.f32(), bias, hasBias, acc, m.rows(), m.cols());
             case BF16, F16 -> g.task(id, MatMul::bits16, ctx, counts, countIdx, in, inStride, out, outStride, m.half(), m.halfFormat(), pow2, bias, hasBias,

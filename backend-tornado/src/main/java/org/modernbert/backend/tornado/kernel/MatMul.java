@@ -144,4 +144,79 @@ public final class MatMul {
             out.set(o, y);
         }
     }
+
+    /** F32 weights. One work-item per (token, output row), no local memory: the CPU-device form of {@link #f32} (barriers are costly on PoCL). */
+    public static void f32Item(KernelContext ctx, IntArray counts, int countIdx, FloatArray in, int inStride, FloatArray out, int outStride,
+                             FloatArray weights, FloatArray bias, int hasBias, int accumulate, int rows, int cols) {
+        int gid = ctx.globalIdx;
+        if (gid < counts.get(countIdx) * rows) {
+            int t = gid / rows;
+            int r = gid - t * rows;
+            int x = t * inStride;
+            int w = r * cols;
+            float sum = 0.0f;
+            for (int c = 0; c < cols; c++) {
+                sum += weights.get(w + c) * in.get(x + c);
+            }
+            if (hasBias != 0) {
+                sum += bias.get(r);
+            }
+            int o = t * outStride + r;
+            if (accumulate != 0) {
+                sum += out.get(o);
+            }
+            out.set(o, sum);
+        }
+    }
+
+    /** BF16 or F16 weights as raw bits. One work-item per (token, output row), no local memory: the CPU-device form of {@link #bits16} (barriers are costly on PoCL). */
+    public static void bits16Item(KernelContext ctx, IntArray counts, int countIdx, FloatArray in, int inStride, FloatArray out, int outStride,
+                             ShortArray weights, int format, FloatArray pow2, FloatArray bias, int hasBias, int accumulate, int rows, int cols) {
+        int gid = ctx.globalIdx;
+        if (gid < counts.get(countIdx) * rows) {
+            int t = gid / rows;
+            int r = gid - t * rows;
+            int x = t * inStride;
+            int w = r * cols;
+            float sum = 0.0f;
+            for (int c = 0; c < cols; c++) {
+                int bits = weights.get(w + c);
+                float wv = format == BF16 ? Formats.bf16(bits, pow2) : Formats.f16(bits, pow2);
+                sum += wv * in.get(x + c);
+            }
+            if (hasBias != 0) {
+                sum += bias.get(r);
+            }
+            int o = t * outStride + r;
+            if (accumulate != 0) {
+                sum += out.get(o);
+            }
+            out.set(o, sum);
+        }
+    }
+
+    /** Q8_0 weights. One work-item per (token, output row), no local memory: the CPU-device form of {@link #q8} (barriers are costly on PoCL). */
+    public static void q8Item(KernelContext ctx, IntArray counts, int countIdx, FloatArray in, int inStride, FloatArray out, int outStride,
+                             ByteArray quants, FloatArray scales, FloatArray bias, int hasBias, int accumulate, int rows, int cols) {
+        int gid = ctx.globalIdx;
+        if (gid < counts.get(countIdx) * rows) {
+            int t = gid / rows;
+            int r = gid - t * rows;
+            int x = t * inStride;
+            int w = r * cols;
+            float sum = 0.0f;
+            for (int c = 0; c < cols; c++) {
+                int at = w + c;
+                sum += quants.get(at) * scales.get(at / Q8_BLOCK) * in.get(x + c);
+            }
+            if (hasBias != 0) {
+                sum += bias.get(r);
+            }
+            int o = t * outStride + r;
+            if (accumulate != 0) {
+                sum += out.get(o);
+            }
+            out.set(o, sum);
+        }
+    }
 }

@@ -58,6 +58,12 @@ class KernelTest {
 
     @Test
     void matMulInEveryWeightLayout() {
+        matMuls(false);
+        matMuls(true);
+    }
+
+    /** Each layout with the work-group kernels ({@code item} false) or the one-work-item-per-output ones. */
+    private void matMuls(boolean item) {
         int tokens = 3;
         int rows = 5;
         int cols = 96;
@@ -68,8 +74,14 @@ class KernelTest {
         IntArray counts = counts(tokens, 0, 0);
         // F32, with bias, accumulating into start
         FloatArray out = fa(start);
-        run(tokens * rows * 32, 32, (g, ctx) -> g.task("t", MatMul::f32, ctx, counts, Step.TOKENS, fa(x), cols, out, rows, fa(w), fa(bias),
-                1, 1, rows, cols), in(counts, out), out);
+        int global = item ? 32 : tokens * rows * 32;
+        if (item) {
+            run(global, 32, (g, ctx) -> g.task("t", MatMul::f32Item, ctx, counts, Step.TOKENS, fa(x), cols, out, rows, fa(w), fa(bias),
+                    1, 1, rows, cols), in(counts, out), out);
+        } else {
+            run(global, 32, (g, ctx) -> g.task("t", MatMul::f32, ctx, counts, Step.TOKENS, fa(x), cols, out, rows, fa(w), fa(bias),
+                    1, 1, rows, cols), in(counts, out), out);
+        }
         checkMatMul(x, w, bias, start, out, tokens, rows, cols, "f32");
         // BF16 and F16 as raw bits, stored stride wider than rows (outStride), no bias
         for (int format : new int[] {MatMul.BF16, MatMul.F16}) {
@@ -85,8 +97,13 @@ class KernelTest {
             }
             FloatArray o = new FloatArray(tokens * rows);
             o.init(0);
-            run(tokens * rows * 32, 32, (g, ctx) -> g.task("t", MatMul::bits16, ctx, counts, Step.TOKENS, fa(x), cols, o, rows, sw, format, Formats.powersOfTwo(),
-                    fa(bias), 0, 0, rows, cols), in(counts, o), o);
+            if (item) {
+                run(global, 32, (g, ctx) -> g.task("t", MatMul::bits16Item, ctx, counts, Step.TOKENS, fa(x), cols, o, rows, sw, format,
+                        Formats.powersOfTwo(), fa(bias), 0, 0, rows, cols), in(counts, o), o);
+            } else {
+                run(global, 32, (g, ctx) -> g.task("t", MatMul::bits16, ctx, counts, Step.TOKENS, fa(x), cols, o, rows, sw, format,
+                        Formats.powersOfTwo(), fa(bias), 0, 0, rows, cols), in(counts, o), o);
+            }
             checkMatMul(x, decoded, null, null, o, tokens, rows, cols, format == MatMul.BF16 ? "bf16" : "f16");
         }
         // Q8_0: quants and one scale per block of 32
@@ -104,8 +121,13 @@ class KernelTest {
         }
         FloatArray o = new FloatArray(tokens * rows);
         o.init(0);
-        run(tokens * rows * 32, 32, (g, ctx) -> g.task("t", MatMul::q8, ctx, counts, Step.TOKENS, fa(x), cols, o, rows, ByteArray.fromArray(quants),
-                fa(scales), fa(bias), 1, 0, rows, cols), in(counts, o), o);
+        if (item) {
+            run(global, 32, (g, ctx) -> g.task("t", MatMul::q8Item, ctx, counts, Step.TOKENS, fa(x), cols, o, rows, ByteArray.fromArray(quants),
+                    fa(scales), fa(bias), 1, 0, rows, cols), in(counts, o), o);
+        } else {
+            run(global, 32, (g, ctx) -> g.task("t", MatMul::q8, ctx, counts, Step.TOKENS, fa(x), cols, o, rows, ByteArray.fromArray(quants),
+                    fa(scales), fa(bias), 1, 0, rows, cols), in(counts, o), o);
+        }
         checkMatMul(x, decoded, bias, null, o, tokens, rows, cols, "q8_0");
     }
 
