@@ -36,3 +36,19 @@ unlock_builds() {
   flock -u 9
   exec 9>&-
 }
+
+# TornadoVM (backend "tornado"): with TORNADO_SDK pointing at a TornadoVM installation, the JVM gets its
+# options from the installation's argfile (modules on --upgrade-module-path, JVMCI, exports); without it
+# the backend reports itself unavailable and cpu stays the default. Bailouts to plain Java are errors:
+# the kernels use KernelContext, which gives wrong numbers when run as Java.
+tornado_args=()
+if [ -n "${TORNADO_SDK:-}" ]; then
+  if [ -f "$TORNADO_SDK/tornado.argfile" ]; then
+    tornado_args=("@$TORNADO_SDK/tornado.argfile" -Dtornado.recover.bailout=False)
+  elif [ -f "$TORNADO_SDK/tornado-argfile" ]; then # a full TornadoVM SDK after 'tornado --generate-argfile'
+    tornado_args=("@$TORNADO_SDK/tornado-argfile" -Dtornado.recover.bailout=False)
+  else
+    echo "warning: TORNADO_SDK=$TORNADO_SDK has no tornado.argfile or tornado-argfile (run 'tornado --generate-argfile' there);" \
+      "backend tornado stays unavailable" >&2
+  fi
+fi

@@ -5,12 +5,15 @@ import org.modernbert.api.backend.Availability;
 import org.modernbert.api.backend.Backend;
 import org.modernbert.api.backend.BackendOptions;
 import org.modernbert.api.backend.BackendProvider;
+import org.modernbert.api.backend.DeviceInfo;
 
 /**
- * The TornadoVM backend's provider. TornadoVM programs run under the {@code tornado} launcher, which
- * sets {@code tornado.load.runtime.implementation} and puts the {@code tornado.runtime} module on the
- * module graph; without both the backend reports itself unavailable and says how to get it. The
- * kernels themselves are the subject of a later issue.
+ * The TornadoVM backend's provider. TornadoVM programs run with TornadoVM's JVM options
+ * ({@code java @$TORNADO_SDK/tornado.argfile}, or its {@code tornado} launcher), which set
+ * {@code tornado.load.runtime.implementation} and put the {@code tornado.runtime} module on the
+ * module graph; without both the backend reports itself unavailable and says how to get it. No
+ * TornadoVM class is touched before both are found: {@link TornadoDevices} is the only class the
+ * probe loads, and only then.
  */
 public final class TornadoBackendProvider implements BackendProvider {
     static final String RUNTIME_PROPERTY = "tornado.load.runtime.implementation";
@@ -20,25 +23,45 @@ public final class TornadoBackendProvider implements BackendProvider {
         return "tornado";
     }
 
+    /**
+     * Below the CPU backend unless TornadoVM's default device is an accelerator: on an OpenCL CPU
+     * device (PoCL) the Vector API backend is faster, so it stays the default there.
+     */
     @Override
     public int priority() {
-        return 200; // a GPU, when present, beats the CPU
+        Availability a = probe();
+        return a.available() && !a.devices().getFirst().name().endsWith(" CPU]") ? 200 : 90;
     }
 
     @Override
     public Availability probe() {
         if (System.getProperty(RUNTIME_PROPERTY) == null) {
             return Availability.unavailable("TornadoVM runtime not found: run under the TornadoVM launcher "
-                    + "($TORNADOVM_HOME/bin/tornado or java @tornado-argfile); system property " + RUNTIME_PROPERTY + " is not set");
+                    + "($TORNADOVM_HOME/bin/tornado or java @tornado-argfile; ./modernbert adds it when TORNADO_SDK is set); system property "
+                    + RUNTIME_PROPERTY + " is not set");
         }
         if (ModuleLayer.boot().findModule("tornado.runtime").isEmpty()) {
             return Availability.unavailable("TornadoVM runtime module tornado.runtime is not on the module path");
         }
-        return Availability.unavailable("TornadoVM runtime found, but this build of backend-tornado has no kernels yet");
+        try {
+            return TornadoDevices.probe();
+        } catch (Throwable e) { // the runtime fails as ExceptionInInitializerError, UnsatisfiedLinkError, ...
+            return Availability.unavailable("TornadoVM runtime found but it failed to start: " + e);
+        }
     }
 
     @Override
     public Backend create(BackendOptions options) {
-        throw new ModernBertException("backend 'tornado' is not available: " + probe().detail());
+        Availability a = probe();
+        if (!a.available()) {
+            throw new ModernBertException("backend 'tornado' is not available: " + a.detail());
+        }
+        DeviceInfo device = a.devices().getFirst();
+        if (options.device() != null) {
+            device = a.devices().stream().filter(d -> d.id().equals(options.device())).findFirst()
+                    .orElseThrow(() -> new ModernBertException("backend tornado has no device '" + options.device() + "'; its devices are "
+                            + a.devices().stream().map(d -> d.id() + " (" + d.name() + ")").toList()));
+        }
+        return new TornadoBackend(device, TornadoDevices.device(device.id()));
     }
 }

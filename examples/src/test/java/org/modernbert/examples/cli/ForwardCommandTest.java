@@ -94,7 +94,7 @@ class ForwardCommandTest {
         run = CliRun.of("forward", "--model", model, "--input", input.toString(), "--output", output.toString(), "--backend", "tpu");
         assertEquals(1, run.exitCode());
         assertTrue(run.err().contains("unknown backend 'tpu'") && run.err().contains("cpu (priority 100, available)")
-                && run.err().contains("tornado (priority 200, unavailable"), run.err());
+                && run.err().contains("tornado (priority 90, unavailable"), run.err());
         assertFalse(Files.exists(output));
     }
 
@@ -168,7 +168,7 @@ class ForwardCommandTest {
         CliRun run = CliRun.of("backends");
         assertEquals(0, run.exitCode(), run.err());
         assertTrue(run.out().lines().anyMatch(l -> l.startsWith("cpu") && l.contains("100") && l.contains("available") && l.endsWith("(default)")), run.out());
-        assertTrue(run.out().lines().anyMatch(l -> l.startsWith("tornado") && l.contains("200") && l.contains("unavailable: TornadoVM")), run.out());
+        assertTrue(run.out().lines().anyMatch(l -> l.startsWith("tornado") && l.contains("90") && l.contains("unavailable: TornadoVM")), run.out());
     }
 
     private static float[] floats(JsonNode matrix) {
