@@ -20,13 +20,16 @@ final class TornadoDevices {
         TornadoRuntime runtime = TornadoRuntimeProvider.getTornadoRuntime();
         List<DeviceInfo> devices = new ArrayList<>();
         TornadoDevice defaultDevice = runtime.getDefaultDevice();
+        boolean defaultFound = false;
         for (int b = 0; b < runtime.getNumBackends(); b++) {
             TornadoBackend backend = runtime.getBackend(b);
             for (int d = 0; d < backend.getNumDevices(); d++) {
                 TornadoDevice device = backend.getDevice(d);
                 DeviceInfo info = new DeviceInfo("tornado:" + b + ":" + d, describe(device), device.getMaxGlobalMemory());
-                boolean isDefault = device.getDeviceName().equals(defaultDevice.getDeviceName());
+                // the first device of that name (two identical cards must not swap places)
+                boolean isDefault = !defaultFound && device.getDeviceName().equals(defaultDevice.getDeviceName());
                 if (isDefault) {
+                    defaultFound = true;
                     devices.addFirst(info);
                 } else {
                     devices.add(info);

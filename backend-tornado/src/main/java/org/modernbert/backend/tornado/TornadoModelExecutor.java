@@ -50,11 +50,13 @@ import java.util.Objects;
 
 /**
  * The whole ModernBERT decoder as one TornadoVM execution plan, GPULlama3's shape: graph 0 embeds
- * the step's tokens, one graph per layer, a last graph applies the final norm and the head, and a
- * separate graph forks caches. Weights go to the device once ({@code FIRST_EXECUTION}); the
+ * the step's tokens, one graph per layer, a last graph applies the final norm and the head; a fork
+ * is a copy task at the start of each layer graph (a pass with no tokens). Weights go to the device
+ * once ({@code FIRST_EXECUTION}); the
  * activations and the KV pools stay there, handed from graph to graph with
  * {@code persistOnDevice}/{@code consumeFromDevice}; each step sends only its metadata (token ids,
- * sequence of each token, positions, cache slots: small IntArrays) and any inputs_embeds rows, and
+ * sequence of each token, positions, cache slots: small IntArrays) and the inputs_embeds buffer
+ * ({@code maxTokens x hidden} floats, sent every pass whether used or not), and
  * sets the global sizes of every task from its token count. What comes back is what the heads ask
  * for: one int per sequence for argmax; logits, hidden states and attention probabilities are
  * fetched on demand ({@code UNDER_DEMAND}) only in the steps that ask for them.
@@ -65,10 +67,10 @@ import java.util.Objects;
 final class TornadoModelExecutor implements ModelExecutor {
     private static final Logger LOG = LogManager.getLogger(TornadoModelExecutor.class);
     /** Most tokens of one step (inputs_embeds rows of that many travel each step, so keep it modest). */
-    static final int MAX_TOKENS = Integer.getInteger("modernbert.tornado.maxTokens", 128);
+    private final int maxTokens = positiveIntProperty("modernbert.tornado.maxTokens", 128);
     static final int MAX_SEQUENCES = 16;
     /** Attention probabilities of one step, all sequences and layers together, at most this many floats per layer. */
-    static final int PROBS_CAPACITY = Integer.getInteger("modernbert.tornado.probsFloats", 1 << 20);
+    private final int probsCapacity = positiveIntProperty("modernbert.tornado.probsFloats", 1 << 20);
     /** With -Dmodernbert.tornado.profile=true, TornadoVM's profiler splits each step's time; the totals are logged at close. */
     static final boolean PROFILE = Boolean.getBoolean("modernbert.tornado.profile");
     private static final int ELEMENT_LOCAL = 32;
@@ -107,10 +109,10 @@ final class TornadoModelExecutor implements ModelExecutor {
     // step metadata (every execution) and device-resident state
     private final KernelContext ctx = new KernelContext();
     private final IntArray counts = new IntArray(Step.COUNTS);
-    private final IntArray tokenMeta = new IntArray(MAX_TOKENS * Step.TOKEN_FIELDS);
+    private final IntArray tokenMeta = new IntArray(maxTokens * Step.TOKEN_FIELDS);
     private final IntArray seqMeta = new IntArray(MAX_SEQUENCES * Step.SEQ_FIELDS);
-    private final IntArray headRows = new IntArray(MAX_TOKENS);
-    private final IntArray argmax = new IntArray(MAX_TOKENS);
+    private final IntArray headRows = new IntArray(maxTokens);
+    private final IntArray argmax = new IntArray(maxTokens);
     private final FloatArray given;
     private final FloatArray x;
     private final FloatArray h;
@@ -170,10 +172,10 @@ final class TornadoModelExecutor implements ModelExecutor {
         outputs = hasHead ? hw.outputs() : 0;
 
         // KV pools: every cache takes its slots from these, so their size bounds the caches alive at once
-        int poolPositions = Integer.getInteger("modernbert.tornado.cachePositions", 4 * maxPositions);
+        int poolPositions = positiveIntProperty("modernbert.tornado.cachePositions", 4 * maxPositions);
         fullPool = new SlotPool(fullLayers == 0 ? 1 : poolPositions + 1);
         slidePool = new SlotPool(slidingLayers == 0 ? 1 : poolPositions + 1);
-        int rows = MAX_TOKENS;
+        int rows = maxTokens;
         given = new FloatArray(rows * hidden);
         x = new FloatArray(rows * hidden);
         h = new FloatArray(rows * hidden);
@@ -197,13 +199,15 @@ final class TornadoModelExecutor implements ModelExecutor {
         probs = new FloatArray[layerCount];
         for (int l = 0; l < layerCount; l++) {
             layerOut[l] = new FloatArray(rows * hidden);
-            probs[l] = new FloatArray(PROBS_CAPACITY);
+            probs[l] = new FloatArray(probsCapacity);
         }
         finalOut = new FloatArray(rows * hidden);
         headIn = new FloatArray(rows * hidden);
         headHidden = new FloatArray(rows * hidden);
         logits = new FloatArray(rows * Math.max(1, outputs));
-        limits = new ExecutorLimits(MAX_SEQUENCES, MAX_TOKENS, maxPositions, 2L * fullLayers * hidden * Float.BYTES);
+        // a cache longer than the pool could never be placed, so the limit says so up front
+        int longestCache = fullLayers == 0 ? maxPositions : Math.min(maxPositions, poolPositions);
+        limits = new ExecutorLimits(MAX_SEQUENCES, maxTokens, longestCache, 2L * fullLayers * hidden * Float.BYTES);
 
         List<ImmutableTaskGraph> graphs = new ArrayList<>();
         long bytes = activationBytes();
@@ -261,24 +265,45 @@ final class TornadoModelExecutor implements ModelExecutor {
         }
         String heap = heapSetting.trim().toUpperCase(java.util.Locale.ROOT);
         long limit = parseSize(heap);
-        if (limit > 0 && bytes > limit) {
+        if (limit <= 0) {
+            throw new ModernBertException("tornado.device.memory=" + heapSetting + " is not a size this backend can check against;"
+                    + " write it as TornadoVM documents it, e.g. 4GB or 512MB");
+        }
+        if (bytes > limit) {
             throw new ModernBertException("the model needs about " + mb(bytes) + " MB on the device but TornadoVM reserves " + heap
                     + " (tornado.device.memory); run with -Dtornado.device.memory=" + ((bytes >> 30) + 1) + "GB");
         }
     }
 
-    private static long parseSize(String s) {
+    /** A size as TornadoVM parses {@code tornado.device.memory}: digits, then B or KB, MB, GB, TB, ...; -1 when it is not one. */
+    static long parseSize(String s) {
         try {
-            if (s.endsWith("GB")) {
-                return Long.parseLong(s.substring(0, s.length() - 2).trim()) << 30;
-            }
-            if (s.endsWith("MB")) {
-                return Long.parseLong(s.substring(0, s.length() - 2).trim()) << 20;
+            if (s.endsWith("B") && s.length() > 1) {
+                int prefix = "KMGTPE".indexOf(s.charAt(s.length() - 2));
+                String digits = s.substring(0, s.length() - (prefix >= 0 ? 2 : 1)).trim();
+                return Long.parseLong(digits) << (prefix >= 0 ? 10 * (prefix + 1) : 0);
             }
             return Long.parseLong(s);
         } catch (NumberFormatException e) {
             return -1;
         }
+    }
+
+    /** A positive integer system property, or a one-line error naming it. */
+    private static int positiveIntProperty(String name, int defaultValue) {
+        String value = System.getProperty(name);
+        if (value == null) {
+            return defaultValue;
+        }
+        try {
+            int n = Integer.parseInt(value.trim());
+            if (n > 0) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new ModernBertException("-D" + name + "=" + value + ": expected a positive integer");
     }
 
     private static long mb(long bytes) {
@@ -435,7 +460,7 @@ final class TornadoModelExecutor implements ModelExecutor {
                 once.add(a);
             }
         }
-        long bytes = 4L * (once.size() * 0 + hidden * 4 + table[0].getSize() * 2);
+        long bytes = 4L * (hidden * 4 + table[0].getSize() * 2); // norms and biases (at most four vectors) and the 16-bit table
         for (DeviceMatrix m : new DeviceMatrix[] {wq, wk, wv, wo, wi, wOut}) {
             once.addAll(List.of(m.arrays()));
             bytes += m.bytes();
@@ -625,6 +650,10 @@ final class TornadoModelExecutor implements ModelExecutor {
             throw new ModernBertException("a KV cache must hold between 1 and max_position_embeddings = " + maxPositions
                     + " positions, got " + spec.maxLength());
         }
+        if (spec.maxLength() > limits.maxCachePositions()) {
+            throw new ModernBertException("a KV cache of " + spec.maxLength() + " positions does not fit the device KV pool of "
+                    + limits.maxCachePositions() + " positions per layer; raise -Dmodernbert.tornado.cachePositions");
+        }
         return allocate(spec);
     }
 
@@ -722,9 +751,9 @@ final class TornadoModelExecutor implements ModelExecutor {
             offsets[s + 1] = (int) total;
             if (in.attentions()) {
                 probsTotal += (long) heads * n * end;
-                if (probsTotal > PROBS_CAPACITY) {
+                if (probsTotal > probsCapacity) {
                     throw new ModernBertException("sequence " + s + ": the attention probabilities of this step (" + probsTotal
-                            + " floats per layer) exceed the device buffer of " + PROBS_CAPACITY
+                            + " floats per layer) exceed the device buffer of " + probsCapacity
                             + "; ask for them on shorter steps or raise -Dmodernbert.tornado.probsFloats");
                 }
             }
