@@ -42,7 +42,12 @@ unlock_builds() {
 # the backend reports itself unavailable and cpu stays the default. Bailouts to plain Java are errors:
 # the kernels use KernelContext, which gives wrong numbers when run as Java.
 tornado_args=()
+tornado_preload=""
 if [ -n "${TORNADO_SDK:-}" ]; then
+  # PoCL and the LLVM it loads install SIGSEGV handlers that replace the JVM's, and the JVM raises SIGSEGV
+  # itself (implicit null checks, safepoint polls): without signal chaining a JVM with TornadoVM started died
+  # at random (9 of 45 generations on the cpu backend here). The JDK's libjsig keeps the JVM's handlers first.
+  [ -f "$JAVA_HOME/lib/libjsig.so" ] && tornado_preload="$JAVA_HOME/lib/libjsig.so"
   if [ -f "$TORNADO_SDK/tornado.argfile" ]; then
     tornado_args=("@$TORNADO_SDK/tornado.argfile" -Dtornado.recover.bailout=False)
   elif [ -f "$TORNADO_SDK/tornado-argfile" ]; then # a full TornadoVM SDK after 'tornado --generate-argfile'

@@ -7,7 +7,6 @@ import org.modernbert.api.backend.BackendProvider;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.ServiceLoader;
 
@@ -74,20 +73,22 @@ public final class BackendRegistry {
      */
     public BackendProvider select(String explicitName) {
         String name = firstNonBlank(explicitName, System.getProperty(PROPERTY), environment.get(ENV));
-        List<ProbedProvider> probed = probeAll();
         if (name != null) {
-            String wanted = name.trim().toLowerCase(Locale.ROOT);
-            for (ProbedProvider p : probed) {
+            // Only the named provider is probed: another backend's probe may start its runtime (TornadoVM loads
+            // its device drivers, PoCL and LLVM), which a run that asked for cpu should not pay for or carry.
+            String wanted = name.trim();
+            for (BackendProvider p : providers) {
                 if (p.name().equalsIgnoreCase(wanted)) {
-                    if (p.availability().available()) {
-                        return p.provider();
+                    Availability a = safeProbe(p);
+                    if (a.available()) {
+                        return p;
                     }
-                    throw new ModernBertException("backend '" + name + "' is not available: "
-                            + p.availability().detail() + describe(probed));
+                    throw new ModernBertException("backend '" + name + "' is not available: " + a.detail() + describe(probeAll()));
                 }
             }
-            throw new ModernBertException("unknown backend '" + name + "'" + describe(probed));
+            throw new ModernBertException("unknown backend '" + name + "'" + describe(probeAll()));
         }
+        List<ProbedProvider> probed = probeAll();
         for (ProbedProvider p : probed) {
             if (p.availability().available()) {
                 return p.provider();

@@ -49,6 +49,37 @@ class BackendRegistryTest {
         assertEquals("cpu", registry.select("CPU").name());
     }
 
+    /** A provider whose probe must not run (it would start a device runtime). */
+    private static final BackendProvider MUST_NOT_PROBE = new BackendProvider() {
+        @Override
+        public String name() {
+            return "device";
+        }
+
+        @Override
+        public int priority() {
+            return 300;
+        }
+
+        @Override
+        public Availability probe() {
+            throw new AssertionError("the named backend's selection probed another provider");
+        }
+
+        @Override
+        public Backend create(BackendOptions options) {
+            throw new UnsupportedOperationException("not used by these tests");
+        }
+    };
+
+    @Test
+    void aNamedBackendIsSelectedWithoutProbingTheOthers() {
+        BackendRegistry registry = BackendRegistry.of(List.of(MUST_NOT_PROBE, CPU), Map.of());
+        assertEquals("cpu", registry.select("cpu").name());
+        System.setProperty(BackendRegistry.PROPERTY, "cpu");
+        assertEquals("cpu", registry.select(null).name());
+    }
+
     @Test
     void unknownNameListsEveryProviderAndWhy() {
         BackendRegistry registry = BackendRegistry.of(List.of(CPU, GPU), Map.of());
