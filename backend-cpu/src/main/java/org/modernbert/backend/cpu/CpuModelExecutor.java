@@ -9,6 +9,8 @@ import org.modernbert.api.backend.Head;
 import org.modernbert.api.backend.ModelExecutor;
 import org.modernbert.api.backend.SequenceInput;
 import org.modernbert.api.backend.SequenceOutput;
+import org.modernbert.api.backend.StepInputChecks;
+import org.modernbert.api.backend.LogitRanking;
 import org.modernbert.api.cache.KvCache;
 import org.modernbert.api.config.Activation;
 import org.modernbert.api.config.AttentionType;
@@ -369,14 +371,10 @@ final class CpuModelExecutor implements ModelExecutor {
             CpuKvCache c = checkCache(in.cache(), s, caches);
             int len = c.length();
             int n = in.length();
-            checkTokens(in, s, len);
-            maxPosition = Math.max(maxPosition, checkPositions(in, s, len));
-            long end = (long) len + n;
-            if (end > c.maxLength()) {
-                throw new ModernBertException("sequence " + s + " would reach " + end + " positions but its cache holds at most "
-                        + c.maxLength());
-            }
-            checkHead(in, s, n);
+            StepInputChecks.tokens(in, s, len, vocab, hidden);
+            maxPosition = Math.max(maxPosition, StepInputChecks.positions(in, s, len, maxPositions));
+            StepInputChecks.room(in, s, len, c.maxLength());
+            StepInputChecks.head(in, s, headProjection == null ? -1 : headProjection.outputs());
             caches[s] = c;
             lengths[s] = len;
             total += n;
@@ -385,7 +383,7 @@ final class CpuModelExecutor implements ModelExecutor {
                         + limits.maxTokensPerStep() + " tokens; split it into smaller steps");
             }
             offsets[s + 1] = (int) total;
-            maxEnd = (int) Math.max(maxEnd, end);
+            maxEnd = Math.max(maxEnd, len + n);
             anyLayerOutputs |= in.hiddenStates() || in.attentions();
         }
         int tokens = (int) total;
@@ -468,55 +466,6 @@ final class CpuModelExecutor implements ModelExecutor {
             }
         }
         return c;
-    }
-
-    private void checkTokens(SequenceInput in, int s, int len) {
-        if (in.tokenIds() != null) {
-            int[] ids = in.tokenIds();
-            for (int p = 0; p < ids.length; p++) {
-                if (ids[p] < 0 || ids[p] >= vocab) {
-                    throw new ModernBertException("sequence " + s + ", new token " + p + " (position " + (len + p) + "): token id "
-                            + ids[p] + " is outside the vocabulary [0, " + vocab + ")");
-                }
-            }
-        } else if (in.inputsEmbeds().cols() != hidden) {
-            throw new ModernBertException("sequence " + s + ": inputs_embeds rows have " + in.inputsEmbeds().cols()
-                    + " values but hidden_size is " + hidden);
-        }
-    }
-
-    /** Checks explicit positions and returns the largest position of the sequence. */
-    private int checkPositions(SequenceInput in, int s, int len) {
-        int[] pos = in.positionIds();
-        if (pos == null) {
-            return len + in.length() - 1;
-        }
-        int max = 0;
-        for (int t = 0; t < pos.length; t++) {
-            if (pos[t] < 0 || pos[t] >= maxPositions) {
-                throw new ModernBertException("sequence " + s + ", new token " + t + ": position id " + pos[t]
-                        + " is outside [0, max_position_embeddings = " + maxPositions + ")");
-            }
-            max = Math.max(max, pos[t]);
-        }
-        return max;
-    }
-
-    private void checkHead(SequenceInput in, int s, int n) {
-        Head head = in.head();
-        if (head instanceof Head.None) {
-            return;
-        }
-        if (headProjection == null) {
-            throw new ModernBertException("sequence " + s + " asks for head output " + head + ", but these weights have no head");
-        }
-        if (head instanceof Head.TopK(int k) && k > headProjection.outputs()) {
-            throw new ModernBertException("sequence " + s + ": top-k of " + k + " exceeds the head's " + headProjection.outputs() + " outputs");
-        }
-        if (head instanceof Head.All && (long) n * headProjection.outputs() > Integer.MAX_VALUE - 8) {
-            throw new ModernBertException("sequence " + s + ": " + n + " positions x " + headProjection.outputs()
-                    + " outputs do not fit one float[]; use Head.LAST or shorter steps");
-        }
     }
 
     /** Token rows (or given embeddings) into x, then the embedding LayerNorm; fills the RoPE position of every token. */

@@ -10,6 +10,8 @@ import org.modernbert.api.backend.Head;
 import org.modernbert.api.backend.ModelExecutor;
 import org.modernbert.api.backend.SequenceInput;
 import org.modernbert.api.backend.SequenceOutput;
+import org.modernbert.api.backend.StepInputChecks;
+import org.modernbert.api.backend.LogitRanking;
 import org.modernbert.api.cache.KvCache;
 import org.modernbert.api.config.Activation;
 import org.modernbert.api.config.AttentionType;
@@ -733,14 +735,10 @@ final class TornadoModelExecutor implements ModelExecutor {
             TornadoKvCache c = checkCache(in.cache(), s, caches);
             int len = c.length();
             int n = in.length();
-            checkTokens(in, s, len);
-            checkPositions(in, s);
-            long end = (long) len + n;
-            if (end > c.maxLength()) {
-                throw new ModernBertException("sequence " + s + " would reach " + end + " positions but its cache holds at most "
-                        + c.maxLength());
-            }
-            checkHead(in, s);
+            StepInputChecks.tokens(in, s, len, vocab, hidden);
+            StepInputChecks.positions(in, s, len, maxPositions);
+            StepInputChecks.room(in, s, len, c.maxLength());
+            StepInputChecks.head(in, s, hasHead ? outputs : -1);
             caches[s] = c;
             past[s] = len;
             total += n;
@@ -750,7 +748,7 @@ final class TornadoModelExecutor implements ModelExecutor {
             }
             offsets[s + 1] = (int) total;
             if (in.attentions()) {
-                probsTotal += (long) heads * n * end;
+                probsTotal += (long) heads * n * (len + n);
                 if (probsTotal > probsCapacity) {
                     throw new ModernBertException("sequence " + s + ": the attention probabilities of this step (" + probsTotal
                             + " floats per layer) exceed the device buffer of " + probsCapacity
@@ -809,7 +807,7 @@ final class TornadoModelExecutor implements ModelExecutor {
                 case Head.Argmax a -> am = argmax.get(row);
                 case Head.TopK(int kk) -> {
                     float[] all = rows(logits, row, row + 1, outputs);
-                    topIds = topK(all, kk);
+                    topIds = LogitRanking.topK(all, 0, outputs, kk);
                     topLogits = new float[kk];
                     for (int i = 0; i < kk; i++) {
                         topLogits[i] = all[topIds[i]];
@@ -976,20 +974,6 @@ final class TornadoModelExecutor implements ModelExecutor {
         return out;
     }
 
-    /** Indices of the k largest values, largest first, lower index first on ties. */
-    private static int[] topK(float[] values, int k) {
-        Integer[] order = new Integer[values.length];
-        for (int i = 0; i < order.length; i++) {
-            order[i] = i;
-        }
-        Arrays.sort(order, (a, b) -> values[a] != values[b] ? Float.compare(values[b], values[a]) : Integer.compare(a, b));
-        int[] out = new int[k];
-        for (int i = 0; i < k; i++) {
-            out[i] = order[i];
-        }
-        return out;
-    }
-
     // ------------------------------------------------------------------ validation
 
     private TornadoKvCache checkCache(KvCache cache, int s, TornadoKvCache[] earlier) {
@@ -1011,47 +995,6 @@ final class TornadoModelExecutor implements ModelExecutor {
             }
         }
         return c;
-    }
-
-    private void checkTokens(SequenceInput in, int s, int len) {
-        if (in.tokenIds() != null) {
-            int[] ids = in.tokenIds();
-            for (int p = 0; p < ids.length; p++) {
-                if (ids[p] < 0 || ids[p] >= vocab) {
-                    throw new ModernBertException("sequence " + s + ", new token " + p + " (position " + (len + p) + "): token id "
-                            + ids[p] + " is outside the vocabulary [0, " + vocab + ")");
-                }
-            }
-        } else if (in.inputsEmbeds().cols() != hidden) {
-            throw new ModernBertException("sequence " + s + ": inputs_embeds rows have " + in.inputsEmbeds().cols()
-                    + " values but hidden_size is " + hidden);
-        }
-    }
-
-    private void checkPositions(SequenceInput in, int s) {
-        int[] pos = in.positionIds();
-        if (pos == null) {
-            return;
-        }
-        for (int t = 0; t < pos.length; t++) {
-            if (pos[t] < 0 || pos[t] >= maxPositions) {
-                throw new ModernBertException("sequence " + s + ", new token " + t + ": position id " + pos[t]
-                        + " is outside [0, max_position_embeddings = " + maxPositions + ")");
-            }
-        }
-    }
-
-    private void checkHead(SequenceInput in, int s) {
-        Head head = in.head();
-        if (head instanceof Head.None) {
-            return;
-        }
-        if (!hasHead) {
-            throw new ModernBertException("sequence " + s + " asks for head output " + head + ", but these weights have no head");
-        }
-        if (head instanceof Head.TopK(int kk) && kk > outputs) {
-            throw new ModernBertException("sequence " + s + ": top-k of " + kk + " exceeds the head's " + outputs + " outputs");
-        }
     }
 
     // ------------------------------------------------------------------ weights

@@ -1,12 +1,15 @@
-package org.modernbert.backend.cpu;
+package org.modernbert.api.backend;
 
-/** Argmax and top-k of a logit vector, for the head modes that return indices instead of logits. */
-final class LogitRanking {
+/**
+ * Argmax and top-k of a logit vector with the tie rules {@link Head} promises (the lower index
+ * first), for backends that rank logits on the host.
+ */
+public final class LogitRanking {
     private LogitRanking() {
     }
 
     /** The index of the largest value of {@code logits[off, off + n)} (relative to off); the lowest such index on ties. */
-    static int argmax(float[] logits, int off, int n) {
+    public static int argmax(float[] logits, int off, int n) {
         int best = 0;
         for (int i = 1; i < n; i++) {
             if (logits[off + i] > logits[off + best]) {
@@ -20,7 +23,7 @@ final class LogitRanking {
      * The indices (relative to off) of the {@code k} largest values of {@code logits[off, off + n)}, largest first, the lower index first on ties:
      * one pass keeping a sorted list of k (k is small next to a vocabulary).
      */
-    static int[] topK(float[] logits, int off, int n, int k) {
+    public static int[] topK(float[] logits, int off, int n, int k) {
         int[] ids = new int[k];
         int size = 0;
         for (int i = 0; i < n; i++) {
