@@ -65,10 +65,7 @@ public final class Attention {
                     at = p % ring;
                 }
                 int kOff = (layerBase + base + at) * hidden + head * headDim;
-                float dot = 0.0f;
-                for (int j = 0; j < headDim; j++) {
-                    dot += q.get(qOff + j) * kPool.get(kOff + j);
-                }
+                float dot = queryKey(q, qOff, kPool, kOff, headDim);
                 float score = dot * scale;
                 float next = TornadoMath.max(max, score);
                 float correction = TornadoMath.exp(max - next);
@@ -81,10 +78,7 @@ public final class Attention {
             }
             for (int p = TornadoMath.max(first, past); p <= slot; p++) {
                 int kOff = (offset + p - past) * hidden + head * headDim;
-                float dot = 0.0f;
-                for (int j = 0; j < headDim; j++) {
-                    dot += q.get(qOff + j) * k.get(kOff + j);
-                }
+                float dot = queryKey(q, qOff, k, kOff, headDim);
                 float score = dot * scale;
                 float next = TornadoMath.max(max, score);
                 float correction = TornadoMath.exp(max - next);
@@ -116,18 +110,12 @@ public final class Attention {
                         at = p % ring;
                     }
                     int kOff = (layerBase + base + at) * hidden + head * headDim;
-                    float dot = 0.0f;
-                    for (int j = 0; j < headDim; j++) {
-                        dot += q.get(qOff + j) * kPool.get(kOff + j);
-                    }
+                    float dot = queryKey(q, qOff, kPool, kOff, headDim);
                     probs.set(row + p, TornadoMath.exp(dot * scale - max) * inv);
                 }
                 for (int p = TornadoMath.max(first, past); p <= slot; p++) {
                     int kOff = (offset + p - past) * hidden + head * headDim;
-                    float dot = 0.0f;
-                    for (int j = 0; j < headDim; j++) {
-                        dot += q.get(qOff + j) * k.get(kOff + j);
-                    }
+                    float dot = queryKey(q, qOff, k, kOff, headDim);
                     probs.set(row + p, TornadoMath.exp(dot * scale - max) * inv);
                 }
             }
@@ -185,5 +173,14 @@ public final class Attention {
             kPool.set(dst, kPool.get(src));
             vPool.set(dst, vPool.get(src));
         }
+    }
+
+    /** {@code q[qOff ..] . keys[kOff ..]} over {@code n} values (a query against a key of the pool or of the step). */
+    private static float queryKey(FloatArray q, int qOff, FloatArray keys, int kOff, int n) {
+        float sum = 0.0f;
+        for (int j = 0; j < n; j++) {
+            sum += q.get(qOff + j) * keys.get(kOff + j);
+        }
+        return sum;
     }
 }

@@ -16,7 +16,7 @@ import uk.ac.manchester.tornado.api.types.arrays.ShortArray;
  * Launch {@code tokens x rows x local} work-items, local size a power of two up to {@link #MAX_LOCAL}.
  */
 public final class MatMul {
-    public static final int MAX_LOCAL = 256;
+    public static final int MAX_LOCAL = WorkGroups.MAX_LOCAL;
     public static final int Q8_BLOCK = 32;
     /** {@code format} of {@link #bits16}: BF16 or F16 bits. */
     public static final int BF16 = 0;
@@ -31,7 +31,6 @@ public final class MatMul {
         int group = ctx.groupIdx;
         int lid = ctx.localIdx;
         int local = ctx.localGroupSizeX;
-        float[] partial = ctx.allocateFloatLocalArray(MAX_LOCAL);
         int t = group / rows;
         int r = group - t * rows;
         boolean live = t < counts.get(countIdx);
@@ -43,24 +42,9 @@ public final class MatMul {
                 sum += weights.get(w + c) * in.get(x + c);
             }
         }
-        partial[lid] = sum;
-        ctx.localBarrier();
-        for (int stride = local / 2; stride > 0; stride /= 2) {
-            if (lid < stride) {
-                partial[lid] += partial[lid + stride];
-            }
-            ctx.localBarrier();
-        }
+        float total = WorkGroups.sum(ctx, sum);
         if (live && lid == 0) {
-            float y = partial[0];
-            if (hasBias != 0) {
-                y += bias.get(r);
-            }
-            int o = t * outStride + r;
-            if (accumulate != 0) {
-                y += out.get(o);
-            }
-            out.set(o, y);
+            store(out, t * outStride + r, total, bias, hasBias, r, accumulate);
         }
     }
 
@@ -70,7 +54,6 @@ public final class MatMul {
         int group = ctx.groupIdx;
         int lid = ctx.localIdx;
         int local = ctx.localGroupSizeX;
-        float[] partial = ctx.allocateFloatLocalArray(MAX_LOCAL);
         int t = group / rows;
         int r = group - t * rows;
         boolean live = t < counts.get(countIdx);
@@ -84,24 +67,9 @@ public final class MatMul {
                 sum += wv * in.get(x + c);
             }
         }
-        partial[lid] = sum;
-        ctx.localBarrier();
-        for (int stride = local / 2; stride > 0; stride /= 2) {
-            if (lid < stride) {
-                partial[lid] += partial[lid + stride];
-            }
-            ctx.localBarrier();
-        }
+        float total = WorkGroups.sum(ctx, sum);
         if (live && lid == 0) {
-            float y = partial[0];
-            if (hasBias != 0) {
-                y += bias.get(r);
-            }
-            int o = t * outStride + r;
-            if (accumulate != 0) {
-                y += out.get(o);
-            }
-            out.set(o, y);
+            store(out, t * outStride + r, total, bias, hasBias, r, accumulate);
         }
     }
 
@@ -111,7 +79,6 @@ public final class MatMul {
         int group = ctx.groupIdx;
         int lid = ctx.localIdx;
         int local = ctx.localGroupSizeX;
-        float[] partial = ctx.allocateFloatLocalArray(MAX_LOCAL);
         int t = group / rows;
         int r = group - t * rows;
         boolean live = t < counts.get(countIdx);
@@ -124,24 +91,9 @@ public final class MatMul {
                 sum += quants.get(at) * scales.get(at / Q8_BLOCK) * in.get(x + c);
             }
         }
-        partial[lid] = sum;
-        ctx.localBarrier();
-        for (int stride = local / 2; stride > 0; stride /= 2) {
-            if (lid < stride) {
-                partial[lid] += partial[lid + stride];
-            }
-            ctx.localBarrier();
-        }
+        float total = WorkGroups.sum(ctx, sum);
         if (live && lid == 0) {
-            float y = partial[0];
-            if (hasBias != 0) {
-                y += bias.get(r);
-            }
-            int o = t * outStride + r;
-            if (accumulate != 0) {
-                y += out.get(o);
-            }
-            out.set(o, y);
+            store(out, t * outStride + r, total, bias, hasBias, r, accumulate);
         }
     }
 
@@ -158,14 +110,7 @@ public final class MatMul {
             for (int c = 0; c < cols; c++) {
                 sum += weights.get(w + c) * in.get(x + c);
             }
-            if (hasBias != 0) {
-                sum += bias.get(r);
-            }
-            int o = t * outStride + r;
-            if (accumulate != 0) {
-                sum += out.get(o);
-            }
-            out.set(o, sum);
+            store(out, t * outStride + r, sum, bias, hasBias, r, accumulate);
         }
     }
 
@@ -184,14 +129,7 @@ public final class MatMul {
                 float wv = format == BF16 ? Formats.bf16(bits, pow2) : Formats.f16(bits, pow2);
                 sum += wv * in.get(x + c);
             }
-            if (hasBias != 0) {
-                sum += bias.get(r);
-            }
-            int o = t * outStride + r;
-            if (accumulate != 0) {
-                sum += out.get(o);
-            }
-            out.set(o, sum);
+            store(out, t * outStride + r, sum, bias, hasBias, r, accumulate);
         }
     }
 
@@ -209,14 +147,19 @@ public final class MatMul {
                 int at = w + c;
                 sum += quants.get(at) * scales.get(at / Q8_BLOCK) * in.get(x + c);
             }
-            if (hasBias != 0) {
-                sum += bias.get(r);
-            }
-            int o = t * outStride + r;
-            if (accumulate != 0) {
-                sum += out.get(o);
-            }
-            out.set(o, sum);
+            store(out, t * outStride + r, sum, bias, hasBias, r, accumulate);
         }
+    }
+
+    /** {@code out[o] = y + bias[r]} (when {@code hasBias}) {@code + out[o]} (when {@code accumulate}): every kernel's epilogue. */
+    private static void store(FloatArray out, int o, float y, FloatArray bias, int hasBias, int r, int accumulate) {
+        float v = y;
+        if (hasBias != 0) {
+            v += bias.get(r);
+        }
+        if (accumulate != 0) {
+            v += out.get(o);
+        }
+        out.set(o, v);
     }
 }

@@ -12,7 +12,7 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  */
 public final class Norms {
     /** Largest work-group size the kernels are written for (the local arrays' length). */
-    public static final int MAX_LOCAL = 256;
+    public static final int MAX_LOCAL = WorkGroups.MAX_LOCAL;
 
     private Norms() {
     }
@@ -26,7 +26,6 @@ public final class Norms {
         int row = ctx.groupIdx;
         int lid = ctx.localIdx;
         int local = ctx.localGroupSizeX;
-        float[] partial = ctx.allocateFloatLocalArray(MAX_LOCAL);
         int rows = counts.get(countIdx);
         int base = row * width;
         float sum = 0.0f;
@@ -35,16 +34,7 @@ public final class Norms {
                 sum += in.get(base + i);
             }
         }
-        partial[lid] = sum;
-        ctx.localBarrier();
-        for (int stride = local / 2; stride > 0; stride /= 2) {
-            if (lid < stride) {
-                partial[lid] += partial[lid + stride];
-            }
-            ctx.localBarrier();
-        }
-        float mean = partial[0] / width;
-        ctx.localBarrier();
+        float mean = WorkGroups.sum(ctx, sum) / width;
         float sq = 0.0f;
         if (row < rows) {
             for (int i = lid; i < width; i += local) {
@@ -52,15 +42,7 @@ public final class Norms {
                 sq += d * d;
             }
         }
-        partial[lid] = sq;
-        ctx.localBarrier();
-        for (int stride = local / 2; stride > 0; stride /= 2) {
-            if (lid < stride) {
-                partial[lid] += partial[lid + stride];
-            }
-            ctx.localBarrier();
-        }
-        float inv = 1.0f / TornadoMath.sqrt(partial[0] / width + eps);
+        float inv = 1.0f / TornadoMath.sqrt(WorkGroups.sum(ctx, sq) / width + eps);
         if (row < rows) {
             for (int i = lid; i < width; i += local) {
                 float y = (in.get(base + i) - mean) * inv * weight.get(i);
